@@ -1,0 +1,77 @@
+-- SqliteStore schema (the embedded default). Applied with CREATE ... IF NOT EXISTS on open;
+-- bump user_version and add a migration in worker/store/sqlite.py when it changes.
+PRAGMA user_version = 1;
+
+CREATE TABLE IF NOT EXISTS articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    url TEXT,
+    canonical_url TEXT,
+    source TEXT COLLATE NOCASE,
+    title TEXT NOT NULL,
+    published_at TEXT,              -- ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ", sorts as text
+    language TEXT,
+    ingested_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    simhash TEXT,
+    duplicate_of TEXT,
+    extractor_version TEXT,
+    doc TEXT NOT NULL               -- the whole Article as JSON, returned by get()
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles (published_at);
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
+
+-- Words: title, standfirst and body, stemmed; rowid = articles.rowid.
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
+    title, standfirst, body,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE IF NOT EXISTS entities (
+    article_rowid INTEGER NOT NULL REFERENCES articles (rowid) ON DELETE CASCADE,
+    canonical TEXT NOT NULL COLLATE NOCASE,
+    label TEXT NOT NULL,
+    text TEXT NOT NULL COLLATE NOCASE,
+    iso_code TEXT,
+    count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entities_canonical ON entities (canonical, article_rowid);
+CREATE INDEX IF NOT EXISTS entities_text ON entities (text);
+CREATE INDEX IF NOT EXISTS entities_article ON entities (article_rowid);
+
+CREATE TABLE IF NOT EXISTS figures (
+    article_rowid INTEGER NOT NULL REFERENCES articles (rowid) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,           -- position in Article.figures
+    value REAL NOT NULL,
+    value_max REAL,
+    category TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    counts TEXT,
+    location TEXT COLLATE NOCASE,
+    role TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS figures_category_value ON figures (category, value);
+CREATE INDEX IF NOT EXISTS figures_article ON figures (article_rowid);
+
+CREATE TABLE IF NOT EXISTS events (
+    article_rowid INTEGER NOT NULL REFERENCES articles (rowid) ON DELETE CASCADE,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    actor TEXT COLLATE NOCASE,
+    location TEXT COLLATE NOCASE,
+    value REAL,
+    from_value REAL,
+    to_value REAL,
+    date TEXT
+);
+CREATE INDEX IF NOT EXISTS events_key ON events (key);
+CREATE INDEX IF NOT EXISTS events_article ON events (article_rowid);
+
+-- Inputs that could not be ingested, with the reason; `status` shows the latest.
+CREATE TABLE IF NOT EXISTS failures (
+    origin TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_at ON failures (at);

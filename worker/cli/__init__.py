@@ -1,0 +1,1 @@
+"""The `newsworker` command line."""

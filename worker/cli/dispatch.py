@@ -1,0 +1,45 @@
+"""Running ingest tasks: in this process when no broker is set, else through the broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from celery import Celery
+from celery.result import AsyncResult
+
+from ..models import BatchReport
+from ..tasks import INGEST_PATHS
+
+
+def chunks(files: Sequence[Path], size: int) -> list[list[str]]:
+    """Files as absolute paths in chunks of ``size``: one task each."""
+    absolute = [str(f.resolve()) for f in files]
+    return [absolute[i : i + size] for i in range(0, len(absolute), size)]
+
+
+def run_in_process(
+    app: Celery, batches: list[list[str]], overrides: dict, on_batch: Callable[[int], None]
+) -> BatchReport:
+    """The same task code, applied here; ``on_batch`` is told how many files each batch had."""
+    task = app.tasks[INGEST_PATHS]
+    report = BatchReport()
+    for batch in batches:
+        result = task.apply(args=[batch, overrides], throw=True)
+        report = report.merge(BatchReport.model_validate(result.get()))
+        on_batch(len(batch))
+    return report
+
+
+def enqueue(app: Celery, batches: list[list[str]], overrides: dict) -> list[AsyncResult]:
+    task = app.tasks[INGEST_PATHS]
+    return [task.apply_async(args=[batch, overrides]) for batch in batches]
+
+
+def collect(results: list[AsyncResult], timeout: float, on_batch: Callable[[int], None], sizes: list[int]) -> BatchReport:
+    """Wait for enqueued batches and merge their reports."""
+    report = BatchReport()
+    for result, size in zip(results, sizes):
+        report = report.merge(BatchReport.model_validate(result.get(timeout=timeout)))
+        on_batch(size)
+    return report

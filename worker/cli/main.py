@@ -1,0 +1,269 @@
+"""`newsworker`: the management commands. Thin: parse options, call the stages, print."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from .. import __version__
+from ..celery_app import create_app
+from ..errors import NewsworkerError
+from ..extract import EXTRACTOR_VERSION
+from ..ingest import prepare
+from ..models import Article, BatchReport, Failure, SearchQuery
+from ..runtime import Runtime
+from ..settings import Settings, redact_url
+from ..sources.files import expand_paths, read_file
+from ..sources.metadata import Overrides
+from . import dispatch, render
+from .filters import FilterSyntaxError, parse_day, parse_figure
+from .probe import broker_health
+
+# Show a progress bar when an ingest has more files than this.
+PROGRESS_ABOVE = 5
+
+
+class Context:
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._runtime: Runtime | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = Settings()
+            except ValidationError as exc:
+                raise click.ClickException(f"invalid settings (NEWSWORKER_* or .env): {exc}") from None
+        return self._settings
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime(self.settings)
+        return self._runtime
+
+    def mode(self) -> str:
+        s = self.settings
+        if s.eager:
+            return "in process (no broker configured; set NEWSWORKER_BROKER_URL to use workers)"
+        return f"broker {redact_url(s.broker_url)} queue {s.queue}"
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def _emit_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _guard(func):
+    """Typed errors become one clear line and exit status 1, not a traceback."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (NewsworkerError, FilterSyntaxError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsworker")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """newsworker: ingest news from files (and feeds), extract entities and figures, search them.
+
+    Settings come from NEWSWORKER_* environment variables or .env (see config/settings.md).
+    With no NEWSWORKER_BROKER_URL, tasks run in this process and the store is SQLite
+    at var/newsworker.db.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", help="Outlet name for documents that do not say (a sidecar FILE.meta.json overrides).")
+@click.option("--published", help="Publication date for documents that do not say, e.g. 2021-01-15.")
+@click.option("--url", help="Article URL, for a single file.")
+@click.option("--wait/--no-wait", default=False, help="With a broker: wait for the workers and print the summary.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for workers with --wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_context
+@_guard
+def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, timeout, as_json) -> None:
+    """Ingest files and folders: .txt, .html, .json, .ndjson (folders recursively).
+
+    Prints how many documents were indexed, were already present, or failed (with the
+    reason for each). Exits non-zero only when nothing at all could be ingested.
+    """
+    files, missing = expand_paths(paths)
+    if url and len(files) > 1:
+        raise click.UsageError("--url names one article; give a single file with it")
+    overrides = Overrides(source=source, published=published, url=url).model_dump(exclude_defaults=True)
+    settings = ctx.settings
+    app = create_app(settings)
+    batches = dispatch.chunks(files, settings.files_per_task)
+    report = BatchReport(failed=missing)
+    if settings.eager:
+        click.echo(f"Running in process: no broker configured (NEWSWORKER_BROKER_URL); store {settings.store}.", err=True)
+        with _progress(len(files), "Ingesting") as advance:
+            report = report.merge(dispatch.run_in_process(app, batches, overrides, advance))
+    else:
+        results = dispatch.enqueue(app, batches, overrides)
+        click.echo(f"Enqueued {len(files)} files in {len(results)} tasks on {ctx.mode()}.", err=True)
+        if not wait:
+            _finish_enqueued(results, missing, as_json)
+            return
+        with _progress(len(files), "Waiting for workers") as advance:
+            report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
+    if as_json:
+        _emit_json(report.model_dump(mode="json"))
+    else:
+        click.echo(render.report_summary(report, "in process" if settings.eager else "by workers"))
+    if not report.indexed and not report.duplicates:
+        sys.exit(1)
+
+
+def _finish_enqueued(results, missing: list[Failure], as_json: bool) -> None:
+    ids = [r.id for r in results]
+    if as_json:
+        _emit_json({"enqueued": ids, "failed": [f.model_dump(mode="json") for f in missing]})
+    else:
+        click.echo("\n".join(ids))
+        for failure in missing:
+            click.echo(f"  failed: {failure.line()}")
+    if not ids:
+        sys.exit(1)
+
+
+class _progress:
+    """A progress bar on stderr for more than a few files; a no-op otherwise."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label, self.bar = total, label, None
+
+    def __enter__(self):
+        if self.total > PROGRESS_ABOVE:
+            self.bar = click.progressbar(length=self.total, label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        return self.bar.update if self.bar else (lambda n: None)
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@click.option("--entity", help="Only articles mentioning this entity (canonical name or surface form).")
+@click.option("--location", help="Only figures (or events, places) about this location.")
+@click.option("--figure", "figure", help="Figure filter within one figure: CATEGORY, CATEGORY>=N, CATEGORY:LOW..HIGH.")
+@click.option("--qualifier", type=click.Choice(["exact", "approx", "at_least", "at_most", "range"]))
+@click.option("--event-type", type=click.Choice(["troop_level", "troop_level_change", "casualties"]))
+@click.option("--source", help="Only this source (outlet).")
+@click.option("--since", help="Published on or after this date.")
+@click.option("--until", help="Published on or before this date.")
+@click.option("--size", default=10, show_default=True, type=click.IntRange(0, 1000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--no-facets", is_flag=True, help="Skip facet counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the SearchResult as JSON.")
+@pass_context
+@_guard
+def search(ctx: Context, query, entity, location, figure, qualifier, event_type, source, since, until, size, offset, no_facets, as_json) -> None:
+    """Search articles by words and filters, with highlights and facet counts.
+
+    \b
+    Examples:
+      newsworker search "troop drawdown"
+      newsworker search troops --entity Iraq --figure "troops>=2000"
+      newsworker search --figure "killed:1000..5000" --since 2021-01-01
+    """
+    category, low, high = parse_figure(figure) if figure else (None, None, None)
+    try:
+        request = SearchQuery(
+            text=query, entity=entity, location=location, figure_category=category, figure_min=low,
+            figure_max=high, qualifier=qualifier, event_type=event_type, source=source,
+            published_from=parse_day(since) if since else None,
+            published_to=parse_day(until, end_of_day=True) if until else None,
+            size=size, offset=offset, facets=not no_facets,
+        )
+    except ValidationError as exc:
+        raise click.UsageError("; ".join(e["msg"] for e in exc.errors())) from None
+    result = ctx.runtime.store.search(request)
+    if as_json:
+        _emit_json(result.model_dump(mode="json"))
+    else:
+        click.echo(render.search_result(result, color=sys.stdout.isatty()))
+
+
+@cli.command()
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON.")
+@pass_context
+@_guard
+def show(ctx: Context, article_id: str, as_json: bool) -> None:
+    """Show one stored article with its entities and figures."""
+    article = ctx.runtime.store.get(article_id)
+    if article is None:
+        raise click.ClickException(f"no article with id {article_id!r} in the {ctx.settings.store} store")
+    click.echo(article.model_dump_json(indent=2) if as_json else render.article(article))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--source", help="Outlet name, if the file does not say.")
+@click.option("--published", help="Publication date, if the file does not say.")
+@click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON (a list if the file holds several).")
+@pass_context
+@_guard
+def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
+    """Run normalize + extract on FILE and print the result; indexes nothing."""
+    overrides = Overrides(source=source, published=published)
+    results = prepare(read_file(file, overrides, ctx.settings.max_file_bytes), ctx.runtime.extractor)
+    articles = [r for r in results if isinstance(r, Article)]
+    failures = [r for r in results if isinstance(r, Failure)]
+    for failure in failures:
+        click.echo(f"failed: {failure.line()}", err=True)
+    if as_json:
+        dumped = [a.model_dump(mode="json") for a in articles]
+        _emit_json(dumped[0] if len(dumped) == 1 and not failures else dumped)
+    else:
+        click.echo("\n\n".join(render.article(a) for a in articles))
+    if not articles:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print status as JSON.")
+@pass_context
+@_guard
+def status(ctx: Context, as_json: bool) -> None:
+    """Which mode is in force, the store and its contents, the queue, recent failures."""
+    settings = ctx.settings
+    stats = ctx.runtime.store.stats()
+    queue = {} if settings.eager else broker_health(create_app(settings), settings)
+    if as_json:
+        _emit_json({
+            "mode": "in_process" if settings.eager else "broker",
+            "broker": redact_url(settings.broker_url) or None,
+            "queue": queue,
+            "store": stats.model_dump(mode="json"),
+            "spacy_model": settings.spacy_model,
+            "extractor_version": EXTRACTOR_VERSION,
+        })
+    else:
+        click.echo(render.status(ctx.mode(), stats, settings.spacy_model, EXTRACTOR_VERSION, queue))
+
+
+if __name__ == "__main__":
+    cli()

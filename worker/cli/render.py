@@ -1,0 +1,100 @@
+"""Human-readable output for the CLI. Pure: models in, strings out."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from datetime import datetime
+
+import click
+
+from ..models import Article, BatchReport, Figure, SearchResult, StoreStats
+
+_EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "undated"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def emphasis(text: str, color: bool) -> str:
+    return _EM.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if color else f"[{m.group(1)}]", text)
+
+
+def figure_line(figure: Figure) -> str:
+    value = _number(figure.value) + (f"–{_number(figure.value_max)}" if figure.value_max is not None else "")
+    parts = [f"{value} {figure.counts}".strip(), f"({figure.category}, {figure.qualifier}"]
+    if figure.role != "other":
+        parts[-1] += f", {figure.role}"
+    parts[-1] += ")"
+    if figure.location:
+        parts.append(f"in {figure.location}")
+    return " ".join(parts)
+
+
+def report_summary(report: BatchReport, mode: str) -> str:
+    lines = [
+        f"{len(report.indexed)} indexed, {len(report.duplicates)} already present, "
+        f"{len(report.failed)} failed ({mode})"
+    ]
+    lines += [f"  failed: {f.line()}" for f in report.failed]
+    return "\n".join(lines)
+
+
+def search_result(result: SearchResult, color: bool) -> str:
+    if not result.hits:
+        return f"No articles match ({result.total} total)."
+    lines = [f"{result.total} article{'s' if result.total != 1 else ''} match; showing {len(result.hits)}:"]
+    for number, hit in enumerate(result.hits, start=1):
+        title = click.style(hit.title, bold=True) if color else hit.title
+        lines.append(f"\n{number}. {title}")
+        lines.append(f"   {hit.source or 'unknown source'} · {_date(hit.published_at)} · id {hit.id} · score {hit.score:g}")
+        for fragment in hit.highlights:
+            lines.append("   " + emphasis(" ".join(fragment.split()), color))
+        for figure in hit.figures:
+            lines.append(f"   figure: {figure_line(figure)}")
+    facet_lines = [
+        f"  {name}: " + ", ".join(f"{f.value} ({f.count})" for f in counts)
+        for name, counts in result.facets.items()
+        if counts
+    ]
+    if facet_lines:
+        lines += ["", "Facets:", *facet_lines]
+    return "\n".join(lines)
+
+
+def article(doc: Article, width: int = 88) -> str:
+    lines = [doc.title, "=" * min(len(doc.title), width)]
+    if doc.standfirst:
+        lines.append(textwrap.fill(doc.standfirst, width))
+    lines.append(
+        f"\nid {doc.id} · {doc.source or 'unknown source'} · published {_date(doc.published_at)}"
+        f" ({doc.published_from}) · language {doc.language or '?'} · extractor {doc.extractor_version}"
+    )
+    if doc.url:
+        lines.append(doc.url)
+    if doc.entities:
+        top = ", ".join(f"{e.canonical} ({e.label}, {e.count})" for e in doc.entities[:15])
+        lines += ["", textwrap.fill("Entities: " + top, width, subsequent_indent="  ")]
+    if doc.figures:
+        lines += ["", "Figures:"] + [f"  {figure_line(f)}" for f in doc.figures]
+    lines += ["", *(textwrap.fill(p, width) + "\n" for p in doc.body.split("\n\n"))]
+    return "\n".join(lines).rstrip()
+
+
+def status(mode: str, stats: StoreStats, model: str, extractor_version: str, queue: dict[str, str]) -> str:
+    lines = [
+        f"mode:       {mode}",
+        *(f"{k + ':':<11} {v}" for k, v in queue.items()),
+        f"store:      {stats.kind} at {stats.location}",
+        f"contents:   {stats.articles} articles, {stats.entities} entities, {stats.figures} figures, {stats.events} events",
+        f"last ingest: {stats.last_ingested_at.isoformat() if stats.last_ingested_at else 'never'}",
+        f"extractor:  version {extractor_version}, spaCy model {model}",
+        f"failures:   {stats.failures} recorded",
+    ]
+    lines += [f"  {f.at:%Y-%m-%d %H:%M} {f.stage}: {f.line()}" for f in stats.recent_failures]
+    return "\n".join(lines)

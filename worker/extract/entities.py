@@ -1,0 +1,82 @@
+"""Named entities from spaCy, cleaned and counted per article.
+
+First pass of canonicalisation: honorifics and titles stripped, leading articles and
+possessives dropped, a bare surname resolved to the full name met in the same article,
+agency credits dropped. Country names and aliases arrive with the extraction issue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from spacy.tokens import Span
+
+from ..models import Entity
+
+KEEP_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
+# Credits and caption markers that NER mistakes for organisations.
+JUNK = {"files", "file", "afp", "ap", "reuters", "getty", "getty images", "epa", "photo", "troop", "troops"}
+_TITLES = (
+    r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|First Lady|President|Vice President|"
+    r"Prime Minister|Minister|Secretary|Defen[cs]e Secretary|Secretary of State|General|Gen|Colonel|Col|"
+    r"Lieutenant|Lt|Captain|Capt|Sergeant|Sgt|Major|Maj|Admiral|Adm|Senator|Sen|Representative|Rep|"
+    r"Governor|Gov|Judge|Justice|King|Queen|Prince|Princess|Pope|Rev|Reverend|Sheikh|Ayatollah|acting"
+)
+_TITLE_PREFIX = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s?$")
+_ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+def clean_name(text: str, label: str) -> str:
+    """The name without titles, leading 'the', possessive or stray punctuation."""
+    name = " ".join(text.split()).strip(" \"'“”‘’()[],.;:")
+    name = _POSSESSIVE.sub("", name)
+    if label == "PERSON":
+        name = _TITLE_PREFIX.sub("", name)
+    else:
+        name = _ARTICLE.sub("", name)
+    return name.strip()
+
+
+def collect_entities(spans: Iterable[Span]) -> list[Entity]:
+    """One Entity per (canonical name, label), most mentioned first."""
+    mentions: list[tuple[str, str, str]] = []  # (surface form, label, cleaned)
+    for span in spans:
+        if span.label_ not in KEEP_LABELS:
+            continue
+        cleaned = clean_name(span.text, span.label_)
+        if not cleaned or cleaned.lower() in JUNK or not any(c.isalpha() for c in cleaned):
+            continue
+        mentions.append((" ".join(span.text.split()), span.label_, cleaned))
+    full_names = _full_names(m for m in mentions if m[1] == "PERSON")
+    forms: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for surface, label, cleaned in mentions:
+        canonical = full_names.get(cleaned, cleaned) if label == "PERSON" else cleaned
+        forms[(canonical, label)][surface] += 1
+    entities = [
+        Entity(
+            text=counter.most_common(1)[0][0],
+            label=label,
+            canonical=canonical,
+            count=sum(counter.values()),
+            forms=sorted(counter),
+        )
+        for (canonical, label), counter in forms.items()
+    ]
+    return sorted(entities, key=lambda e: (-e.count, e.canonical))
+
+
+def _full_names(people: Iterable[tuple[str, str, str]]) -> dict[str, str]:
+    """Bare surname -> the most mentioned multi-word name ending in it ("Miller" -> "Christopher Miller")."""
+    counts = Counter(cleaned for _, _, cleaned in people)
+    by_surname: dict[str, list[str]] = defaultdict(list)
+    for name in counts:
+        parts = name.split()
+        if len(parts) > 1:
+            by_surname[parts[-1]].append(name)
+    return {
+        surname: max(names, key=lambda n: counts[n])
+        for surname, names in by_surname.items()
+    }

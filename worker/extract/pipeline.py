@@ -1,0 +1,118 @@
+"""The extract stage: Articles in, Articles with entities and figures out, in batches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from ..models import Article, Failure, Figure, TextField
+from .entities import collect_entities
+from .figures import extract_figures
+
+# Bump whenever the same text would extract differently; reindex uses it to find stale documents.
+EXTRACTOR_VERSION = "1"
+FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
+# The parser's memory grows with text length; long bodies are parsed in pieces.
+MAX_CHUNK_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class _Unit:
+    index: int
+    field: TextField
+    base: int
+    text: str
+
+
+class Extractor:
+    """Runs one spaCy pipeline over many articles with ``nlp.pipe`` and assembles the results."""
+
+    version = EXTRACTOR_VERSION
+
+    def __init__(self, nlp: Language, batch_size: int = 64):
+        self.nlp = nlp
+        self.batch_size = batch_size
+
+    def extract(self, article: Article) -> Article:
+        result = self.extract_many([article])[0]
+        if isinstance(result, Failure):
+            raise ValueError(result.reason)
+        return result
+
+    def extract_many(self, articles: Sequence[Article]) -> list[Article | Failure]:
+        """One result per article, in order; an article that breaks the extractor becomes a Failure."""
+        parsed: dict[int, list[tuple[_Unit, Doc]]] = defaultdict(list)
+        units = list(_units(articles))
+        try:
+            docs = self.nlp.pipe((u.text for u in units), batch_size=self.batch_size)
+            for unit, doc in zip(units, docs):
+                parsed[unit.index].append((unit, doc))
+        except Exception:  # one pathological text must not cost the batch: parse one by one
+            parsed = self._parse_one_by_one(units)
+        results: list[Article | Failure] = []
+        for index, article in enumerate(articles):
+            if index not in parsed and any(u.index == index for u in units):
+                results.append(Failure(origin=article.origin or article.id, reason="spaCy could not parse the text", stage="extract"))
+                continue
+            try:
+                results.append(self._assemble(article, parsed.get(index, [])))
+            except Exception as exc:
+                reason = f"extraction failed: {type(exc).__name__}: {exc}"
+                results.append(Failure(origin=article.origin or article.id, reason=reason, stage="extract"))
+        return results
+
+    def _parse_one_by_one(self, units: list[_Unit]) -> dict[int, list[tuple[_Unit, Doc]]]:
+        parsed: dict[int, list[tuple[_Unit, Doc]]] = defaultdict(list)
+        broken: set[int] = set()
+        for unit in units:
+            if unit.index in broken:
+                continue
+            try:
+                parsed[unit.index].append((unit, self.nlp(unit.text)))
+            except Exception:
+                broken.add(unit.index)
+                parsed.pop(unit.index, None)
+        return parsed
+
+    def _assemble(self, article: Article, parts: list[tuple[_Unit, Doc]]) -> Article:
+        spans: list[Span] = []
+        figures: list[Figure] = []
+        for unit, doc in parts:
+            spans.extend(doc.ents)
+            figures.extend(extract_figures(doc, unit.field, unit.base))
+        return article.model_copy(
+            update={
+                "entities": collect_entities(spans),
+                "figures": figures,
+                "events": [],
+                "extractor_version": self.version,
+            }
+        )
+
+
+def _units(articles: Sequence[Article]) -> Iterator[_Unit]:
+    for index, article in enumerate(articles):
+        for field in FIELDS:
+            text = article.field_text(field)
+            for base, chunk in _chunks(text):
+                yield _Unit(index, field, base, chunk)
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Pieces of at most MAX_CHUNK_CHARS, cut at paragraph breaks where possible."""
+    start = 0
+    while start < len(text):
+        end = min(start + MAX_CHUNK_CHARS, len(text))
+        if end < len(text):
+            cut = text.rfind("\n\n", start, end)
+            if cut <= start:
+                cut = text.rfind(". ", start, end) + 1
+            end = cut if cut > start else end
+        chunk = text[start:end]
+        if chunk.strip():
+            yield start, chunk
+        start = end

@@ -1,0 +1,233 @@
+"""The data contract between stages (field names are also the contract with Kibana).
+
+source -> RawDocument -> normalize -> Article -> extract -> Article(+entities, figures,
+events) -> store. Queries go in as SearchQuery and come back as SearchResult.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FigureCategory = Literal["troops", "killed", "injured", "people", "money", "percent", "other"]
+Qualifier = Literal["exact", "approx", "at_least", "at_most", "range"]
+FigureRole = Literal["level", "change", "previous_level", "other"]
+EventType = Literal["troop_level", "troop_level_change", "casualties"]
+TextField = Literal["title", "standfirst", "body"]
+SourceKind = Literal["text", "html", "json", "feed", "url"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RawDocument(Contract):
+    """What a source hands to normalize: text (or HTML) plus where it came from.
+
+    Structured sources (JSON, feeds) fill title/published/etc. themselves; for plain
+    text the title and standfirst are found by normalize.
+    """
+
+    kind: SourceKind
+    origin: str = Field(description="file path, path#record, or URL the document came from")
+    text: str
+    title: str | None = None
+    standfirst: str | None = None
+    url: str | None = None
+    source: str | None = None
+    feed_url: str | None = None
+    published: str | None = Field(default=None, description="date as given by the source, any format")
+    authors: list[str] = []
+
+
+class Entity(Contract):
+    text: str = Field(description="the most frequent surface form")
+    label: str
+    canonical: str
+    iso_code: str | None = None
+    count: int = Field(ge=1)
+    forms: list[str] = []
+
+
+class Figure(Contract):
+    value: float
+    value_max: float | None = Field(default=None, description="upper bound when qualifier is range")
+    text: str = Field(description="the exact span of the number in the field, e.g. 'about 3,000'")
+    counts: str = Field(default="", description="the noun phrase counted, e.g. 'US service members'")
+    category: FigureCategory = "other"
+    qualifier: Qualifier = "exact"
+    location: str | None = None
+    role: FigureRole = "other"
+    sentence: str
+    field: TextField = "body"
+    start: int = Field(ge=0, description="character offset of the span in its field")
+    end: int = Field(ge=0)
+
+
+class EventMention(Contract):
+    type: EventType
+    key: str
+    actor: str | None = None
+    location: str | None = None
+    value: float | None = None
+    from_value: float | None = None
+    to_value: float | None = None
+    date: datetime | None = None
+    sentence: str = ""
+
+
+class Article(Contract):
+    id: str
+    url: str | None = None
+    canonical_url: str | None = None
+    source: str | None = None
+    feed_url: str | None = None
+    origin: str = ""
+    title: str
+    standfirst: str = ""
+    body: str
+    published_at: datetime | None = None
+    published_from: Literal["source", "text", "none"] = "none"
+    language: str | None = None
+    authors: list[str] = []
+    ingested_at: datetime = Field(default_factory=utc_now)
+    content_hash: str
+    simhash: str = ""
+    duplicate_of: str | None = None
+    extractor_version: str | None = None
+    entities: list[Entity] = []
+    figures: list[Figure] = []
+    events: list[EventMention] = []
+
+    @field_validator("published_at", "ingested_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+    def field_text(self, name: TextField) -> str:
+        return getattr(self, name)
+
+
+class Failure(Contract):
+    """One input that could not be ingested, with the reason a user can act on."""
+
+    origin: str
+    reason: str
+    stage: Literal["read", "normalize", "extract", "index"]
+    at: datetime = Field(default_factory=utc_now)
+
+    def line(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+IndexStatus = Literal["created", "updated", "unchanged"]
+
+
+class IndexOutcome(Contract):
+    id: str
+    origin: str = ""
+    status: IndexStatus
+
+
+class BatchReport(Contract):
+    """What one ingest batch did; crosses the Celery boundary as JSON."""
+
+    indexed: list[IndexOutcome] = []
+    duplicates: list[IndexOutcome] = []
+    failed: list[Failure] = []
+
+    @property
+    def total(self) -> int:
+        return len(self.indexed) + len(self.duplicates) + len(self.failed)
+
+    def merge(self, other: "BatchReport") -> "BatchReport":
+        return BatchReport(
+            indexed=self.indexed + other.indexed,
+            duplicates=self.duplicates + other.duplicates,
+            failed=self.failed + other.failed,
+        )
+
+
+class SearchQuery(Contract):
+    text: str = ""
+    entity: str | None = None
+    location: str | None = None
+    figure_category: FigureCategory | None = None
+    figure_min: float | None = None
+    figure_max: float | None = None
+    qualifier: Qualifier | None = None
+    event_type: EventType | None = None
+    source: str | None = None
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+    size: int = Field(default=10, ge=0, le=1000)
+    offset: int = Field(default=0, ge=0)
+    facets: bool = True
+
+    @field_validator("published_from", "published_to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)
+
+    @model_validator(mode="after")
+    def _ranges_make_sense(self) -> "SearchQuery":
+        if self.figure_min is not None and self.figure_max is not None and self.figure_min > self.figure_max:
+            raise ValueError(f"figure range is empty: min {self.figure_min} > max {self.figure_max}")
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("date range is empty: published_from is after published_to")
+        return self
+
+    @property
+    def filters_figures(self) -> bool:
+        return any(
+            v is not None for v in (self.figure_category, self.figure_min, self.figure_max, self.qualifier)
+        )
+
+
+class SearchHit(Contract):
+    id: str
+    score: float
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    highlights: list[str] = Field(default=[], description="fragments with matches wrapped in <em></em>")
+    figures: list[Figure] = Field(default=[], description="the figures that satisfied the figure filter")
+    event_keys: list[str] = []
+
+
+class FacetCount(Contract):
+    value: str
+    count: int
+
+
+class SearchResult(Contract):
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, list[FacetCount]] = {}
+
+
+class StoreStats(Contract):
+    kind: str
+    location: str
+    articles: int
+    entities: int
+    figures: int
+    events: int
+    failures: int
+    last_ingested_at: datetime | None = None
+    recent_failures: list[Failure] = []

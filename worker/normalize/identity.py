@@ -1,0 +1,57 @@
+"""Identity of an article: canonical URL, stable id, content hash, simhash."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid|at_\w+)$", re.IGNORECASE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+ID_LENGTH = 20
+SHINGLE = 3
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Lower-cased scheme and host, no default port, fragment or tracking parameters."""
+    if not url or not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url.strip()
+    host = parts.hostname.lower()
+    if parts.port and not (parts.scheme == "http" and parts.port == 80 or parts.scheme == "https" and parts.port == 443):
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    path = parts.path or "/"
+    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+
+
+def content_hash(title: str, body: str) -> str:
+    """Hash of the words of title and body, blind to case, spacing and punctuation."""
+    words = _WORD.findall(f"{title}\n{body}".casefold())
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def article_id(canonical: str | None, digest: str) -> str:
+    """Stable id: from the canonical URL when there is one, else from the content hash."""
+    basis = f"url:{canonical}" if canonical else f"content:{digest}"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+def simhash(text: str) -> str:
+    """64-bit simhash over word 3-shingles, as 16 hex digits; near-duplicates differ in few bits."""
+    words = _WORD.findall(text.casefold())
+    if not words:
+        return "0" * 16
+    grams = [" ".join(words[i : i + SHINGLE]) for i in range(max(len(words) - SHINGLE + 1, 1))]
+    digests = b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams)
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(len(grams), 8), axis=1)
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(grams)
+    return np.packbits(majority).tobytes().hex()
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -1,0 +1,60 @@
+"""Title / standfirst / body of a document, with noise paragraphs removed."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from ..errors import InputError
+from ..models import RawDocument
+from .cleanup import clean_line, paragraphs
+from .noise import split_noise
+
+# A standfirst is one line of summary; longer than this it is the first body paragraph.
+MAX_STANDFIRST_CHARS = 400
+MAX_DERIVED_TITLE_CHARS = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+class Layout(BaseModel):
+    title: str
+    standfirst: str
+    body: str
+    authors: list[str]
+    removed: list[str]
+
+
+def split_layout(raw: RawDocument) -> Layout:
+    """Plain text: title line, standfirst line, body; structured sources bring their own."""
+    kept, removed, authors = split_noise(paragraphs(raw.text))
+    title = clean_line(raw.title) if raw.title else ""
+    standfirst = clean_line(raw.standfirst) if raw.standfirst else ""
+    if raw.kind == "text" and not title:
+        if len(kept) >= 3 and len(kept[1]) <= MAX_STANDFIRST_CHARS and not standfirst:
+            title, standfirst, kept = kept[0], kept[1], kept[2:]
+        elif len(kept) >= 2:
+            title, kept = kept[0], kept[1:]
+    elif kept and title and clean_line(kept[0]) == title:
+        kept = kept[1:]  # HTML and exports often repeat the headline as the first line
+    if standfirst and kept and kept[0] == standfirst:
+        kept = kept[1:]
+    if not kept:
+        reason = "no article text left after removing captions and boilerplate" if removed else "no article text"
+        raise InputError(raw.origin, reason)
+    body = "\n\n".join(kept)
+    return Layout(
+        title=title or derived_title(body),
+        standfirst=standfirst,
+        body=body,
+        authors=raw.authors or authors,
+        removed=removed,
+    )
+
+
+def derived_title(body: str) -> str:
+    """First sentence of the body, shortened at a word, for sources that give no title."""
+    first = _SENTENCE_END.split(body.split("\n", 1)[0], maxsplit=1)[0]
+    if len(first) <= MAX_DERIVED_TITLE_CHARS:
+        return first
+    return first[:MAX_DERIVED_TITLE_CHARS].rsplit(" ", 1)[0] + "…"

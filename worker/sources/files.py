@@ -1,0 +1,188 @@
+"""File sources: text, HTML, JSON and NDJSON files, and folders of them, to RawDocuments.
+
+Readers are generators of ``RawDocument | Failure`` so one bad record never hides the
+rest of its file, and one bad file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..models import Failure, RawDocument
+from .decode import decode_text
+from .html import html_to_document
+from .metadata import Overrides, read_sidecar
+
+TEXT_EXTENSIONS = {".txt", ".text"}
+HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
+JSON_EXTENSIONS = {".json"}
+NDJSON_EXTENSIONS = {".ndjson", ".jsonl"}
+SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSON_EXTENSIONS | NDJSON_EXTENSIONS
+SIDECAR_SUFFIX = ".meta.json"
+
+BODY_KEYS = ("body", "text", "content", "article", "maintext")
+PUBLISHED_KEYS = ("published", "published_at", "date", "date_publish", "pubDate", "datePublished")
+
+
+def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
+    """Files to read, in a stable order: folders recursively by extension, sidecars skipped."""
+    files: list[Path] = []
+    failures: list[Failure] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if _is_article_file(p)))
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            failures.append(Failure(origin=str(path), reason="not a regular file", stage="read"))
+        else:
+            failures.append(Failure(origin=str(path), reason="no such file or folder", stage="read"))
+    return files, failures
+
+
+def _is_article_file(path: Path) -> bool:
+    return (
+        path.is_file()
+        and path.suffix.lower() in SUPPORTED_EXTENSIONS
+        and not path.name.endswith(SIDECAR_SUFFIX)
+        and not any(part.startswith(".") for part in path.parts)
+    )
+
+
+def read_file(path: Path, overrides: Overrides, max_bytes: int) -> Iterator[RawDocument | Failure]:
+    """Every document in one file, or a Failure naming the file (or record) and why."""
+    origin = str(path)
+    try:
+        data = _read_bytes(path, max_bytes)
+        meta = _Provenance(overrides, read_sidecar(path))
+        suffix = path.suffix.lower()
+        if suffix in NDJSON_EXTENSIONS:
+            yield from _read_ndjson(origin, decode_text(origin, data), meta)
+        elif suffix in JSON_EXTENSIONS:
+            yield from _read_json(origin, decode_text(origin, data), meta)
+        elif suffix in HTML_EXTENSIONS:
+            yield meta.apply(html_to_document(origin, decode_text(origin, data, html=True)))
+        else:
+            yield meta.apply(_text_document(origin, decode_text(origin, data)))
+    except InputError as exc:
+        yield Failure(origin=exc.origin, reason=exc.reason, stage="read")
+
+
+class _Provenance:
+    """CLI defaults fill what a document lacks; a sidecar overrides it."""
+
+    def __init__(self, defaults: Overrides, sidecar: Overrides | None):
+        self.defaults = defaults
+        self.sidecar = sidecar
+
+    def apply(self, doc: RawDocument) -> RawDocument:
+        doc = self.defaults.apply(doc)
+        return self.sidecar.apply(doc) if self.sidecar else doc
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    origin = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(origin, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWSWORKER_MAX_FILE_BYTES)")
+        with path.open("rb") as handle:
+            return handle.read(max_bytes + 1)
+    except PermissionError:
+        raise InputError(origin, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(origin, "is a folder, not a file") from None
+    except FileNotFoundError:
+        raise InputError(origin, "no such file") from None
+    except OSError as exc:
+        raise InputError(origin, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _text_document(origin: str, text: str) -> RawDocument:
+    if not text.strip():
+        raise InputError(origin, "file is empty")
+    return RawDocument(kind="text", origin=origin, text=text)
+
+
+def _read_json(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocument | Failure]:
+    data = _parse_json(origin, text)
+    records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise InputError(origin, f"expected an object or a list of objects, got {type(data).__name__}")
+    if not records:
+        raise InputError(origin, "contains no articles")
+    for number, record in enumerate(records, start=1):
+        yield _record_document(f"{origin}#{number}", record, meta)
+
+
+def _read_ndjson(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocument | Failure]:
+    seen = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        seen = True
+        record_origin = f"{origin}:{number}"
+        try:
+            record = _parse_json(record_origin, line)
+        except InputError as exc:
+            yield Failure(origin=exc.origin, reason=exc.reason, stage="read")
+            continue
+        yield _record_document(record_origin, record, meta)
+    if not seen:
+        raise InputError(origin, "file is empty")
+
+
+def _parse_json(origin: str, text: str) -> Any:
+    if not text.strip():
+        raise InputError(origin, "file is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(origin, "JSON is nested too deeply to be an article export") from None
+
+
+def _record_document(origin: str, record: Any, meta: _Provenance) -> RawDocument | Failure:
+    try:
+        return meta.apply(record_to_document(origin, record))
+    except InputError as exc:
+        return Failure(origin=exc.origin, reason=exc.reason, stage="read")
+
+
+def record_to_document(origin: str, record: Any) -> RawDocument:
+    """One exported article object (title, body/text/content, url, published, source)."""
+    if not isinstance(record, dict):
+        raise InputError(origin, f"expected a JSON object, got {type(record).__name__}")
+    body = _first_string(record, BODY_KEYS)
+    if not body or not body.strip():
+        raise InputError(origin, f"no article text: none of {', '.join(BODY_KEYS)} is a non-empty string")
+    authors = record.get("authors") or record.get("author") or []
+    if isinstance(authors, str):
+        authors = [authors]
+    return RawDocument(
+        kind="json",
+        origin=origin,
+        text=body,
+        title=_first_string(record, ("title", "headline")),
+        standfirst=_first_string(record, ("standfirst", "description", "summary", "subtitle")),
+        url=_first_string(record, ("url", "link")),
+        source=_first_string(record, ("source", "source_domain", "outlet", "publisher")),
+        published=_first_string(record, PUBLISHED_KEYS),
+        authors=[a for a in authors if isinstance(a, str) and a.strip()],
+    )
+
+
+def _first_string(record: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key in PUBLISHED_KEYS:
+            return str(value)
+    return None
