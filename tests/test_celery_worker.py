@@ -1,0 +1,100 @@
+"""A real Celery worker process against the real Redis on 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import REDIS_URL, SEED, redis_available
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def broker_env(tmp_path, monkeypatch):
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
+        pytest.skip(f"Redis does not answer at {REDIS_URL} (start redis-server to run this test)")
+    queue = f"newsworker-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        "NEWSWORKER_BROKER_URL": REDIS_URL,
+        "NEWSWORKER_QUEUE": queue,
+        "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+    }
+    for name in list(os.environ):
+        if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
+            monkeypatch.delenv(name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(broker_env, tmp_path):
+    exe = Path(sys.executable).with_name("celery")
+    log = (tmp_path / "worker.log").open("w")
+    proc = subprocess.Popen(
+        [str(exe), "-A", "worker.celery_app", "worker", "--pool", "solo", "--loglevel", "INFO",
+         "-Q", broker_env["NEWSWORKER_QUEUE"], "-n", f"{broker_env['NEWSWORKER_QUEUE']}@%h",
+         "--without-gossip", "--without-mingle"],
+        env={**os.environ, **broker_env}, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_worker_indexes_a_document_sent_through_redis(celery_worker_process, broker_env, tmp_path):
+    from worker.celery_app import create_app
+    from worker.cli import dispatch
+    from worker.models import BatchReport, SearchQuery
+    from worker.settings import Settings
+    from worker.store import SqliteStore
+
+    settings = Settings()
+    assert not settings.eager
+    app = create_app(settings)
+    [result] = dispatch.enqueue(app, dispatch.chunks([SEED], 10), {"source": "Seed Wire"})
+    report = BatchReport.model_validate(result.get(timeout=180))
+    assert [o.status for o in report.indexed] == ["created"], (tmp_path / "worker.log").read_text()[-3000:]
+
+    store = SqliteStore(tmp_path / "var" / "newsworker.db")
+    stored = store.get(report.indexed[0].id)
+    assert stored is not None and stored.source == "Seed Wire"
+    assert [h.id for h in store.search(SearchQuery(text="troop drawdown")).hits] == [stored.id]
+    store.close()
+
+
+def test_cli_ingest_wait_goes_through_the_worker(celery_worker_process, broker_env):
+    from worker.cli.main import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["ingest", str(SEED), "--wait", "--timeout", "180", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Enqueued 1 files in 1 tasks" in result.stderr
+    assert len(json.loads(result.stdout)["indexed"]) == 1
+
+    deadline = time.monotonic() + 10
+    status = {}
+    while time.monotonic() < deadline:
+        status = json.loads(runner.invoke(cli, ["status", "--json"]).stdout)
+        if status["queue"]["workers"].startswith("1 answering"):
+            break
+    assert status["mode"] == "broker"
+    assert status["queue"]["workers"].startswith("1 answering")
+    assert status["store"]["articles"] == 1
