@@ -67,6 +67,9 @@ def _normalized(items: Iterable[RawDocument | Failure], failures: list[Failure])
             yield normalize(item)
         except InputError as exc:
             failures.append(Failure(origin=exc.origin, reason=exc.reason, stage="normalize"))
+        except Exception as exc:  # a bug met by one document must not cost the batch; it is reported
+            reason = f"unexpected error while normalizing: {type(exc).__name__}: {exc}"
+            failures.append(Failure(origin=item.origin, reason=reason, stage="normalize"))
 
 
 def _new_work(

@@ -45,7 +45,7 @@ def latest_date_in_text(text: str, now: datetime | None = None) -> datetime | No
     A news text's newest dated event is its own day far more often than not (older
     dates are background); this is the fallback when no source gives a date.
     """
-    now = now or datetime.now(timezone.utc)
+    now = to_utc(now) if now else datetime.now(timezone.utc)
     found = [d for d in _dates_in(text) if d <= now]
     return max(found) if found else None
 

@@ -19,14 +19,21 @@ def canonical_url(url: str | None) -> str | None:
     if not url or not url.strip():
         return None
     parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        port = parts.port
+    except ValueError:  # "host:99999" or "host:abc": keep the URL as given rather than guess
+        return url.strip()
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
         return url.strip()
     host = parts.hostname.lower()
-    if parts.port and not (parts.scheme == "http" and parts.port == 80 or parts.scheme == "https" and parts.port == 443):
-        host = f"{host}:{parts.port}"
+    if ":" in host:
+        host = f"[{host}]"
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
     path = parts.path or "/"
-    return urlunsplit((parts.scheme.lower(), host, path, query, ""))
+    return urlunsplit((scheme, host, path, query, ""))
 
 
 def content_hash(title: str, body: str) -> str:

@@ -9,7 +9,7 @@ _AGENCIES = r"(?:AFP|AP|Reuters|EPA|Getty Images|Getty|Anadolu|Xinhua|WAM|SPA|Bl
 
 CAPTION = [
     re.compile(r"^\((?:FILES?|AFP|PHOTO|FILE PHOTO)\)", re.IGNORECASE),
-    re.compile(r"^(?:FILE PHOTO|Photo|Photograph|Picture|Image|Credit)\s*[:|-]", re.IGNORECASE),
+    re.compile(r"^(?:FILE PHOTO|Photo|Photograph|Picture|Image|Credit)(?:\s*[:|]|\s+[-–]\s)", re.IGNORECASE),
     re.compile(r"\bIn this (?:file )?photo (?:taken|released|made)\b", re.IGNORECASE),
     # "... / AFP / SAUL LOEB" or "... (Photo by X/Getty Images)" closing the paragraph.
     re.compile(rf"/\s*{_AGENCIES}(?:\s*/\s*[A-Z][A-Za-z .'\-]+)?\s*\)?\s*$"),
@@ -19,7 +19,8 @@ CAPTION = [
 NOTICE = [
     re.compile(r"^(?:Powered by )?(?:automated|machine) translation\.?$", re.IGNORECASE),
     re.compile(r"^(?:Advertisement|Advertising|Sponsored|Share this article|Share|Read more|Related)\s*:?$", re.IGNORECASE),
-    re.compile(r"^(?:Read more|Related|Sign up|Subscribe|Follow us)\b.{0,120}$", re.IGNORECASE),
+    re.compile(r"^(?:Read more|Related(?: articles?| stories| coverage| content| links?)?)\s*:.{0,160}$", re.IGNORECASE),
+    re.compile(r"^(?:Sign up|Subscribe)\b.{0,80}\bnewsletters?\b.{0,80}$|^Follow us on\b.{0,80}$", re.IGNORECASE),
     re.compile(r"^(?:Copyright|©|\(c\))\s.{0,160}$|All rights reserved\.?$", re.IGNORECASE),
 ]
 

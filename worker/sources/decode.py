@@ -25,6 +25,9 @@ def decode_text(origin: str, data: bytes, html: bool = False) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
+    western = _western(data)
+    if western is not None:
+        return western
     best = from_bytes(data[:65536]).best()
     if best is None or best.encoding is None:
         raise InputError(origin, "cannot decode as text: not UTF-8 and no other encoding fits")
@@ -43,6 +46,20 @@ def _candidates(data: bytes, html: bool) -> list[str]:
     if html and (match := _META_CHARSET.search(data[:4096])):
         found.append(match.group(1).decode("ascii"))
     return found
+
+
+# Non-ASCII characters of Western European text: Latin-1 letters and symbols, and the
+# typographic punctuation cp1252 adds. Detectors guess other code pages on short text.
+_WESTERN = set(range(0xA0, 0x100)) | {ord(c) for c in "‘’‚“”„–—…•€™‰‹›ŒœŠšŽžŸƒ†‡ˆ˜"}
+
+
+def _western(data: bytes) -> str | None:
+    """cp1252 text, if every non-ASCII character decodes to something Western text uses."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    return text if all(ord(c) < 0x80 or ord(c) in _WESTERN for c in text) else None
 
 
 def looks_binary(data: bytes) -> bool:

@@ -35,7 +35,7 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if _is_article_file(p)))
+            files.extend(sorted(p for p in path.rglob("*") if _is_article_file(p, path)))
         elif path.is_file():
             files.append(path)
         elif path.exists():
@@ -45,12 +45,14 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]
     return files, failures
 
 
-def _is_article_file(path: Path) -> bool:
+def _is_article_file(path: Path, folder: Path) -> bool:
+    # Hidden only below the folder asked for: "../news" or "~/.cache/news" are fine.
+    hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
     return (
-        path.is_file()
+        not hidden
         and path.suffix.lower() in SUPPORTED_EXTENSIONS
         and not path.name.endswith(SIDECAR_SUFFIX)
-        and not any(part.startswith(".") for part in path.parts)
+        and path.is_file()
     )
 
 
@@ -122,7 +124,8 @@ def _read_json(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocumen
 
 def _read_ndjson(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocument | Failure]:
     seen = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a record: str.splitlines() would also split on U+2028 inside strings.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         seen = True

@@ -7,7 +7,8 @@ import trafilatura
 from ..errors import InputError
 from ..models import RawDocument
 
-_DATE_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+# Metadata and markup only: an extensive search takes footer copyright years for dates.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
 
 def html_to_document(origin: str, html: str, url: str | None = None) -> RawDocument:
