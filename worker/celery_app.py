@@ -33,6 +33,9 @@ def create_app(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
+    app.conf.beat_schedule = {
+        "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
+    }
     app.newsworker_runtime = Runtime(settings)  # type: ignore[attr-defined]
     import worker.tasks  # noqa: F401  (registers the shared tasks with this app)
 

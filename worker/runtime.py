@@ -1,10 +1,14 @@
-"""What a process needs to do work: settings, a store and an extractor, each made once."""
+"""What a process needs to do work: settings, stores, extractor, fetcher; each made once."""
 
 from __future__ import annotations
 
 from functools import cached_property
 
 from .extract import Extractor, load_model
+from .feeds.http import Fetcher
+from .feeds.poll import FeedPoller
+from .feeds.registry import Registry
+from .feeds.state import FeedStateStore
 from .settings import Settings
 from .store import ArticleStore, make_store
 
@@ -21,7 +25,24 @@ class Runtime:
     def extractor(self) -> Extractor:
         return Extractor(load_model(self.settings.spacy_model))
 
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        return Fetcher(self.settings.fetch)
+
+    @cached_property
+    def feed_states(self) -> FeedStateStore:
+        return FeedStateStore(self.settings.feed_state_path, self.settings.mappings_dir)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.settings.feeds.registry, self.settings.feeds.default_interval_minutes)
+
+    @cached_property
+    def poller(self) -> FeedPoller:
+        return FeedPoller(self.fetcher, self.feed_states, self.registry, self.store, self.extractor, self.settings.feeds)
+
     def close(self) -> None:
-        if "store" in self.__dict__:
-            self.store.close()
-            del self.__dict__["store"]
+        for name, closer in (("store", "close"), ("fetcher", "close"), ("feed_states", "close")):
+            if name in self.__dict__:
+                getattr(self.__dict__.pop(name), closer)()
+        self.__dict__.pop("poller", None)

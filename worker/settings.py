@@ -32,6 +32,36 @@ class ElasticsearchSettings(BaseModel):
     index_prefix: str = "newsworker"
 
 
+class FetchSettings(BaseModel):
+    """HTTP etiquette and limits for feeds and article pages (``NEWSWORKER_FETCH__*``)."""
+
+    user_agent: str = "newsworker/0.1 (+https://github.com/newsworker/newsworker; feed reader)"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    # Whole-response deadline: a server trickling bytes (slow loris) cannot hold a worker.
+    total_timeout: float = Field(default=60.0, gt=0)
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    # Networks or host names that may be fetched although private/loopback/link-local
+    # (e.g. ["127.0.0.1/32"] for a local test server). Empty: all such addresses are refused.
+    allow_private: list[str] = []
+    allow_file_urls: bool = True
+
+
+class FeedSettings(BaseModel):
+    """Feed polling (``NEWSWORKER_FEEDS__*``)."""
+
+    registry: Path = Path("config/feeds.toml")
+    default_interval_minutes: int = Field(default=30, ge=1)
+    max_backoff_minutes: int = Field(default=24 * 60, ge=1)
+    beat_seconds: float = Field(default=60.0, gt=0)
+    # Below this many characters of text an item is "only a summary" for full-article fetch.
+    full_text_min_chars: int = Field(default=600, ge=0)
+    # How long a worker may hold an item before another may take it over.
+    item_lease_seconds: int = Field(default=900, ge=10)
+    poll_max_retries: int = Field(default=3, ge=0)
+
+
 class Settings(BaseSettings):
     """Every knob of newsworker; defaults are documented in ``config/settings.md``."""
 
@@ -55,6 +85,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     task_max_retries: int = Field(default=5, ge=0, le=50)
     es: ElasticsearchSettings = ElasticsearchSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: FeedSettings = FeedSettings()
 
     @field_validator("broker_url", "result_backend")
     @classmethod
@@ -80,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def results_url(self) -> str:
         return self.result_backend or self.broker_url
+
+    @property
+    def feed_state_path(self) -> Path:
+        return self.data_dir / "feeds.db"
 
     @property
     def database_path(self) -> Path:

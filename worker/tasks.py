@@ -43,3 +43,54 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
         time.monotonic() - started,
     )
     return report.model_dump(mode="json")
+
+
+POLL_FEED = "newsworker.poll_feed"
+POLL_DUE_FEEDS = "newsworker.poll_due_feeds"
+POLL_RETRY_BASE = 30
+
+
+@shared_task(bind=True, name=POLL_FEED, acks_late=True, reject_on_worker_lost=True)
+def poll_feed(self, url: str) -> dict:
+    """Poll one registered feed and index its new items as one batch; returns a PollReport."""
+    from .celery_app import runtime_of
+    from .feeds.poll import PollReport
+
+    runtime = runtime_of(self.app)
+    feed = runtime.registry.get(url)
+    if feed is None:
+        return PollReport(feed_url=url, status="error", error="not in the feed registry (removed?)").model_dump(mode="json")
+    started = time.monotonic()
+    try:
+        report = runtime.poller.poll(feed)
+    except TransientStoreError as exc:
+        countdown = min(2 ** self.request.retries, RETRY_BACKOFF_MAX)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+    if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
+        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_BACKOFF_MAX))
+    log.info(
+        "poll_feed task=%s feed=%s status=%s http=%s items=%d new=%d indexed=%d failed=%d seconds=%.2f",
+        self.request.id, report.feed_url, report.status, report.http_status, report.items, report.new_items,
+        len(report.report.indexed), len(report.report.failed), time.monotonic() - started,
+    )
+    return report.model_dump(mode="json")
+
+
+@shared_task(bind=True, name=POLL_DUE_FEEDS, acks_late=True, reject_on_worker_lost=True)
+def poll_due_feeds(self) -> list[str]:
+    """Fan out one poll_feed per due feed (run by beat); returns the URLs enqueued."""
+    from datetime import timedelta
+
+    from .celery_app import runtime_of
+    from .models import utc_now
+
+    runtime = runtime_of(self.app)
+    feeds = runtime.registry.feeds()
+    now = utc_now()
+    hold = {f.url: now + timedelta(minutes=f.interval_minutes) for f in feeds}
+    due = runtime.feed_states.reserve_due([f.url for f in feeds], now, hold)
+    poll = self.app.tasks[POLL_FEED]
+    for url in due:
+        poll.apply_async(args=[url])
+    log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
+    return due

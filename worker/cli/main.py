@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from pathlib import Path
@@ -12,68 +11,20 @@ from pydantic import ValidationError
 
 from .. import __version__
 from ..celery_app import create_app
-from ..errors import NewsworkerError
 from ..extract import EXTRACTOR_VERSION
 from ..ingest import prepare
 from ..models import Article, BatchReport, Failure, SearchQuery
-from ..runtime import Runtime
-from ..settings import Settings, redact_url
+from ..settings import redact_url
 from ..sources.files import expand_paths, read_file
 from ..sources.metadata import Overrides
 from . import dispatch, render
-from .filters import FilterSyntaxError, parse_day, parse_figure
+from .common import Context, emit_json, guard, pass_context
+from .feeds import feeds
+from .filters import parse_day, parse_figure
 from .probe import broker_health
 
 # Show a progress bar when an ingest has more files than this.
 PROGRESS_ABOVE = 5
-
-
-class Context:
-    def __init__(self) -> None:
-        self._settings: Settings | None = None
-        self._runtime: Runtime | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = Settings()
-            except ValidationError as exc:
-                raise click.ClickException(f"invalid settings (NEWSWORKER_* or .env): {exc}") from None
-        return self._settings
-
-    @property
-    def runtime(self) -> Runtime:
-        if self._runtime is None:
-            self._runtime = Runtime(self.settings)
-        return self._runtime
-
-    def mode(self) -> str:
-        s = self.settings
-        if s.eager:
-            return "in process (no broker configured; set NEWSWORKER_BROKER_URL to use workers)"
-        return f"broker {redact_url(s.broker_url)} queue {s.queue}"
-
-
-pass_context = click.make_pass_decorator(Context, ensure=True)
-
-
-def _emit_json(data: object) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _guard(func):
-    """Typed errors become one clear line and exit status 1, not a traceback."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (NewsworkerError, FilterSyntaxError) as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +50,7 @@ def cli(verbose: int) -> None:
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for workers with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
-@_guard
+@guard
 def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, timeout, as_json) -> None:
     """Ingest files and folders: .txt, .html, .json, .ndjson (folders recursively).
 
@@ -127,7 +78,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
         with _progress(len(files), "Waiting for workers") as advance:
             report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
     if as_json:
-        _emit_json(report.model_dump(mode="json"))
+        emit_json(report.model_dump(mode="json"))
     else:
         click.echo(render.report_summary(report, "in process" if settings.eager else "by workers"))
     if not report.indexed and not report.duplicates:
@@ -137,7 +88,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
 def _finish_enqueued(results, missing: list[Failure], as_json: bool) -> None:
     ids = [r.id for r in results]
     if as_json:
-        _emit_json({"enqueued": ids, "failed": [f.model_dump(mode="json") for f in missing]})
+        emit_json({"enqueued": ids, "failed": [f.model_dump(mode="json") for f in missing]})
     else:
         click.echo("\n".join(ids))
         for failure in missing:
@@ -178,7 +129,7 @@ class _progress:
 @click.option("--no-facets", is_flag=True, help="Skip facet counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print the SearchResult as JSON.")
 @pass_context
-@_guard
+@guard
 def search(ctx: Context, query, entity, location, figure, qualifier, event_type, source, since, until, size, offset, no_facets, as_json) -> None:
     """Search articles by words and filters, with highlights and facet counts.
 
@@ -201,7 +152,7 @@ def search(ctx: Context, query, entity, location, figure, qualifier, event_type,
         raise click.UsageError("; ".join(e["msg"] for e in exc.errors())) from None
     result = ctx.runtime.store.search(request)
     if as_json:
-        _emit_json(result.model_dump(mode="json"))
+        emit_json(result.model_dump(mode="json"))
     else:
         click.echo(render.search_result(result, color=sys.stdout.isatty()))
 
@@ -210,7 +161,7 @@ def search(ctx: Context, query, entity, location, figure, qualifier, event_type,
 @click.argument("article_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON.")
 @pass_context
-@_guard
+@guard
 def show(ctx: Context, article_id: str, as_json: bool) -> None:
     """Show one stored article with its entities and figures."""
     article = ctx.runtime.store.get(article_id)
@@ -225,7 +176,7 @@ def show(ctx: Context, article_id: str, as_json: bool) -> None:
 @click.option("--published", help="Publication date, if the file does not say.")
 @click.option("--json", "as_json", is_flag=True, help="Print the Article as JSON (a list if the file holds several).")
 @pass_context
-@_guard
+@guard
 def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
     """Run normalize + extract on FILE and print the result; indexes nothing."""
     overrides = Overrides(source=source, published=published)
@@ -236,7 +187,7 @@ def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
         click.echo(f"failed: {failure.line()}", err=True)
     if as_json:
         dumped = [a.model_dump(mode="json") for a in articles]
-        _emit_json(dumped[0] if len(dumped) == 1 and not failures else dumped)
+        emit_json(dumped[0] if len(dumped) == 1 and not failures else dumped)
     else:
         click.echo("\n\n".join(render.article(a) for a in articles))
     if not articles:
@@ -246,14 +197,14 @@ def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print status as JSON.")
 @pass_context
-@_guard
+@guard
 def status(ctx: Context, as_json: bool) -> None:
     """Which mode is in force, the store and its contents, the queue, recent failures."""
     settings = ctx.settings
     stats = ctx.runtime.store.stats()
     queue = {} if settings.eager else broker_health(create_app(settings), settings)
     if as_json:
-        _emit_json({
+        emit_json({
             "mode": "in_process" if settings.eager else "broker",
             "broker": redact_url(settings.broker_url) or None,
             "queue": queue,
@@ -263,6 +214,9 @@ def status(ctx: Context, as_json: bool) -> None:
         })
     else:
         click.echo(render.status(ctx.mode(), stats, settings.spacy_model, EXTRACTOR_VERSION, queue))
+
+
+cli.add_command(feeds)
 
 
 if __name__ == "__main__":

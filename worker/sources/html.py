@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from html import unescape
+
+import lxml.html
 import trafilatura
+from lxml import etree
+
+from ..normalize.cleanup import clean_text
 
 from ..errors import InputError
 from ..models import RawDocument
@@ -38,3 +44,25 @@ def html_to_document(origin: str, html: str, url: str | None = None) -> RawDocum
         published=doc.date or None,
         authors=authors,
     )
+
+
+_BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article", "figure"}
+_DROP = {"script", "style", "noscript", "iframe", "figcaption"}
+
+
+def fragment_text(html: str) -> str:
+    """Text of an HTML fragment (a feed item's summary or content), paragraphs kept apart."""
+    if "<" not in html:
+        return clean_text(unescape(html))
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean_text(unescape(html))
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):  # comments and processing instructions
+            continue
+        if element.tag in _DROP:
+            element.drop_tree()
+        elif element.tag in _BLOCKS:
+            element.tail = "\n\n" + (element.tail or "")
+    return clean_text(root.text_content())

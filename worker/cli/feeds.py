@@ -1,0 +1,177 @@
+"""`newsworker feeds add|list|remove|poll`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from ..celery_app import create_app
+from ..feeds.discover import discover_feeds, looks_like_html
+from ..feeds.errors import FeedParseError, FetchError
+from ..feeds.parse import parse_feed
+from ..feeds.poll import PollReport
+from ..feeds.registry import FeedConfig
+from ..models import utc_now
+from ..tasks import POLL_FEED
+from .common import Context, emit_json, guard, pass_context
+
+
+@click.group()
+def feeds() -> None:
+    """Manage and poll the feeds in the registry (NEWSWORKER_FEEDS__REGISTRY, default config/feeds.toml)."""
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Source name for the feed's articles (default: the feed's title).")
+@click.option("--interval", "interval", type=click.IntRange(1), help="Minutes between polls (default from settings).")
+@click.option("--full-article/--summary-only", default=False, show_default=True,
+              help="Fetch the article page when an item carries only a summary.")
+@pass_context
+@guard
+def add(ctx: Context, url: str, name: str | None, interval: int | None, full_article: bool) -> None:
+    """Add a feed by its URL, or by a site page that links to its feed (autodiscovery)."""
+    runtime = ctx.runtime
+    feed_url, parsed = _resolve_feed(runtime.fetcher, url)
+    feed = FeedConfig(
+        url=feed_url,
+        name=name or parsed.title,
+        interval_minutes=interval or ctx.settings.feeds.default_interval_minutes,
+        full_article=full_article,
+    )
+    new = runtime.registry.add(feed)
+    found = f" (discovered from {url})" if feed_url != url else ""
+    click.echo(f"{'Added' if new else 'Updated'} {feed.url}{found}: {feed.name or 'untitled'}, "
+               f"{len(parsed.items)} items now, polled every {feed.interval_minutes} min")
+
+
+def _resolve_feed(fetcher, url: str):
+    """The feed at ``url``, or the first feed a page at ``url`` links to."""
+    result = fetcher.get(url)
+    if result.status != 200:
+        raise FetchError(url, f"HTTP {result.status}", status=result.status)
+    if looks_like_html(result.content, result.content_type):
+        candidates = discover_feeds(result.final_url, result.content)
+        if not candidates:
+            raise FeedParseError(url, "the page declares no feed (<link rel=\"alternate\" type=\"application/rss+xml\" ...>)")
+        feed_url = candidates[0]
+        feed = fetcher.get(feed_url)
+        if feed.status != 200:
+            raise FetchError(feed_url, f"HTTP {feed.status}", status=feed.status)
+        return feed_url, parse_feed(feed_url, feed.content, feed.content_type)
+    return (result.moved_to or url), parse_feed(url, result.content, result.content_type)
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print feeds and their state as JSON.")
+@pass_context
+@guard
+def list_(ctx: Context, as_json: bool) -> None:
+    """The registered feeds with their polling state."""
+    runtime = ctx.runtime
+    states = runtime.feed_states.all()
+    rows = [(f, states.get(f.url)) for f in runtime.registry.feeds()]
+    if as_json:
+        emit_json([{**f.model_dump(mode="json"), "state": s.model_dump(mode="json") if s else None} for f, s in rows])
+        return
+    if not rows:
+        click.echo(f"No feeds in {ctx.settings.feeds.registry}; add one with `newsworker feeds add URL`.")
+        return
+    header = ("FEED", "EVERY", "LAST", "LAST SUCCESS", "ERRORS", "NEXT POLL", "ITEMS", "NOTE")
+    table = [header] + [_row(f, s) for f, s in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
+    for r in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+
+
+def _row(feed: FeedConfig, state) -> tuple[str, ...]:
+    def when(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+    if state is None:
+        return (feed.url, f"{feed.interval_minutes}m", "-", "never", "0", "due", "0", "")
+    note = "RETIRED: " if state.retired else ""
+    note += state.last_error or state.last_problem or ""
+    nxt = "due" if state.next_poll is None or state.next_poll <= utc_now() else when(state.next_poll)
+    return (feed.url, f"{feed.interval_minutes}m", str(state.last_status or "-"), when(state.last_success),
+            str(state.consecutive_errors), "-" if state.retired else nxt, str(state.items_seen), note)
+
+
+@feeds.command()
+@click.argument("url")
+@pass_context
+@guard
+def remove(ctx: Context, url: str) -> None:
+    """Remove a feed from the registry (its articles stay in the store)."""
+    if not ctx.runtime.registry.remove(url):
+        raise click.ClickException(f"{url} is not in the feed registry {ctx.settings.feeds.registry}")
+    ctx.runtime.feed_states.forget(url)
+    click.echo(f"Removed {url}")
+
+
+@feeds.command()
+@click.argument("urls", nargs=-1)
+@click.option("--all", "poll_all", is_flag=True, help="Poll every feed now, due or not.")
+@click.option("--json", "as_json", is_flag=True, help="Print the poll reports as JSON.")
+@click.option("--timeout", default=600.0, show_default=True, help="With a broker: seconds to wait for the polls.")
+@pass_context
+@guard
+def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, timeout: float) -> None:
+    """Poll feeds now: the URLs given, every feed with --all, else the feeds that are due."""
+    runtime, settings = ctx.runtime, ctx.settings
+    registered = {f.url: f for f in runtime.registry.feeds()}
+    unknown = [u for u in urls if u not in registered]
+    if unknown:
+        raise click.UsageError(f"not in the feed registry: {', '.join(unknown)} (add with `newsworker feeds add`)")
+    if urls:
+        chosen = list(urls)
+    elif poll_all:
+        chosen = list(registered)
+    else:
+        chosen = _due(runtime, registered)
+    if not chosen:
+        click.echo("No feeds are due." if registered else "No feeds registered.")
+        return
+    task = create_app(settings).tasks[POLL_FEED]
+    if settings.eager:
+        click.echo(f"Polling {len(chosen)} feeds in process (no broker configured).", err=True)
+        reports = [PollReport.model_validate(task.apply(args=[u], throw=True).get()) for u in chosen]
+    else:
+        click.echo(f"Enqueued {len(chosen)} polls on {ctx.mode()}; waiting.", err=True)
+        results = [task.apply_async(args=[u]) for u in chosen]
+        reports = [PollReport.model_validate(r.get(timeout=timeout)) for r in results]
+    if as_json:
+        emit_json([r.model_dump(mode="json") for r in reports])
+    else:
+        for report in reports:
+            click.echo(_poll_line(report))
+            for failure in report.report.failed:
+                click.echo(f"  failed: {failure.line()}")
+    if reports and all(r.status == "error" for r in reports):
+        sys.exit(1)
+
+
+def _due(runtime, registered: dict[str, FeedConfig]) -> list[str]:
+    states = runtime.feed_states.all()
+    now = utc_now()
+    return [
+        url for url in registered
+        if url not in states or (not states[url].retired and (states[url].next_poll is None or states[url].next_poll <= now))
+    ]
+
+
+def _poll_line(r: PollReport) -> str:
+    head = f"{r.feed_url}: {r.status}" + (f" (HTTP {r.http_status})" if r.http_status else "")
+    if r.moved_to:
+        head += f", moved permanently to {r.moved_to}"
+    if r.status == "ok":
+        b = r.report
+        head += (f", {r.items} items, {r.new_items} new: {len(b.indexed)} indexed, "
+                 f"{len(b.duplicates)} already present, {len(b.failed)} failed")
+    if r.error:
+        head += f": {r.error}"
+    if r.problem:
+        head += f" [note: {r.problem}]"
+    return head

@@ -1,0 +1,174 @@
+"""The one network seam: GET a URL politely, within limits, following redirects by hand.
+
+Conditional GET (ETag / Last-Modified), gzip, a cap on the decoded size, connect/read and
+whole-response deadlines, at most N redirects (each hop checked by the private-address
+guard), and file:// URLs for local feeds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+from pydantic import BaseModel
+
+from ..settings import FetchSettings
+from .errors import FetchError
+from .guard import check_url
+
+FEED_ACCEPT = (
+    "application/feed+json, application/atom+xml, application/rss+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+PERMANENT = {301, 308}
+REDIRECTS = {301, 302, 303, 307, 308}
+
+
+class FetchResult(BaseModel):
+    url: str
+    final_url: str
+    status: int
+    content: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after: float | None = None
+    # Where a chain of only permanent redirects ended: the URL to store from now on.
+    moved_to: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class Fetcher:
+    def __init__(self, settings: FetchSettings, client: httpx.Client | None = None):
+        self.settings = settings
+        self.client = client or make_client(settings)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None, accept: str = FEED_ACCEPT) -> FetchResult:
+        if urlsplit(url).scheme == "file":
+            return self._file(url, last_modified)
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        deadline = time.monotonic() + self.settings.total_timeout
+        current, permanent = url, True
+        for _hop in range(self.settings.max_redirects + 1):
+            check_url(current, self.settings.allow_private)
+            response = self._send(current, headers, deadline)
+            if response.status_code in REDIRECTS and "location" in response.headers:
+                response.close()
+                permanent = permanent and response.status_code in PERMANENT
+                current = urljoin(current, response.headers["location"])
+                continue
+            result = self._result(url, current, response, deadline)
+            if permanent and current != url:
+                result.moved_to = current
+            return result
+        raise FetchError(url, f"more than {self.settings.max_redirects} redirects (last to {current})")
+
+    def _send(self, url: str, headers: dict[str, str], deadline: float) -> httpx.Response:
+        try:
+            request = self.client.build_request("GET", url, headers=headers)
+            return self.client.send(request, stream=True, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise FetchError(url, f"timed out ({type(exc).__name__})", transient=True) from None
+        except httpx.TransportError as exc:
+            raise FetchError(url, f"network error: {type(exc).__name__}: {exc}", transient=True) from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(url, f"invalid URL: {exc}") from None
+
+    def _result(self, url: str, final: str, response: httpx.Response, deadline: float) -> FetchResult:
+        try:
+            content = self._body(final, response, deadline) if response.status_code == 200 else b""
+        finally:
+            response.close()
+        return FetchResult(
+            url=url,
+            final_url=final,
+            status=response.status_code,
+            content=content,
+            content_type=response.headers.get("content-type", ""),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+        )
+
+    def _body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit and "gzip" not in response.headers.get("content-encoding", ""):
+            raise FetchError(url, f"response of {int(declared):,} bytes is over the {limit:,}-byte limit", status=200)
+        chunks, size = [], 0
+        try:
+            # iter_bytes decodes gzip/deflate, so the cap holds for the decoded size (gzip bombs).
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(url, f"response cut off: more than {limit:,} bytes (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
+                if time.monotonic() > deadline:
+                    raise FetchError(url, f"response took longer than {self.settings.total_timeout:g}s in all", transient=True)
+                chunks.append(chunk)
+        except httpx.TimeoutException:
+            raise FetchError(url, "timed out while reading the response", transient=True) from None
+        except httpx.DecodingError as exc:
+            raise FetchError(url, f"response body could not be decoded: {exc}") from None
+        except httpx.TransportError as exc:
+            raise FetchError(url, f"network error while reading: {type(exc).__name__}", transient=True) from None
+        return b"".join(chunks)
+
+    def _file(self, url: str, last_modified: str | None) -> FetchResult:
+        if not self.settings.allow_file_urls:
+            raise FetchError(url, "file:// URLs are disabled (NEWSWORKER_FETCH__ALLOW_FILE_URLS)")
+        path = Path(unquote(urlsplit(url).path))
+        try:
+            stat = path.stat()
+            if stat.st_size > self.settings.max_bytes:
+                raise FetchError(url, f"file of {stat.st_size:,} bytes is over the {self.settings.max_bytes:,}-byte limit")
+            modified = format_datetime(datetime.fromtimestamp(int(stat.st_mtime), tz=timezone.utc), usegmt=True)
+            if last_modified == modified:
+                return FetchResult(url=url, final_url=url, status=304, last_modified=modified)
+            return FetchResult(url=url, final_url=url, status=200, content=path.read_bytes(), last_modified=modified)
+        except FileNotFoundError:
+            return FetchResult(url=url, final_url=url, status=404)
+        except OSError as exc:
+            raise FetchError(url, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def make_client(settings: FetchSettings) -> httpx.Client:
+    timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    return httpx.Client(
+        timeout=timeout,
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        follow_redirects=False,
+        verify=True,
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        trust_env=False,
+    )
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)

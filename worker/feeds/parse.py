@@ -1,0 +1,146 @@
+"""Feed bodies to items: RSS 0.9x/1.0/2.0, Atom and RDF via feedparser, JSON Feed 1.x by hand.
+
+Pure: bytes in, ParsedFeed out. A malformed ("bozo") feed that still yields entries is
+used and its problem noted; one that yields none raises FeedParseError.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+import feedparser
+from pydantic import BaseModel
+
+from ..sources.html import fragment_text
+from .errors import FeedParseError
+
+JSON_FEED_TYPES = ("application/feed+json", "application/json")
+
+
+class FeedItem(BaseModel):
+    entry_id: str | None = None
+    link: str | None = None
+    title: str | None = None
+    summary: str = ""
+    content: str = ""
+    published: str | None = None
+    authors: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The fullest text the feed gives: content, else the summary."""
+        return self.content if len(self.content) >= len(self.summary) else self.summary
+
+
+class ParsedFeed(BaseModel):
+    title: str | None = None
+    link: str | None = None
+    items: list[FeedItem]
+    problem: str | None = None
+
+
+def parse_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+    if _looks_like_json(data, content_type):
+        return parse_json_feed(url, data)
+    return parse_xml_feed(url, data, content_type)
+
+
+def _looks_like_json(data: bytes, content_type: str) -> bool:
+    if any(t in content_type.lower() for t in JSON_FEED_TYPES):
+        return True
+    return data.lstrip()[:1] == b"{"
+
+
+def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+    headers = {"content-type": content_type} if content_type else {}
+    try:
+        parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser promises not to raise, but hostile input has made it
+        raise FeedParseError(url, f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
+    problem = _bozo_reason(parsed) if parsed.get("bozo") else None
+    items = [_xml_item(entry) for entry in parsed.entries]
+    items = [i for i in items if i.link or i.text or i.title]
+    if not items:
+        raise FeedParseError(url, (problem or "no entries in the feed") + _what_it_was(parsed, data))
+    feed = parsed.get("feed", {})
+    return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem)
+
+
+def _bozo_reason(parsed: Any) -> str:
+    exc = parsed.get("bozo_exception")
+    return f"malformed feed: {type(exc).__name__}: {exc}" if exc else "malformed feed"
+
+
+def _what_it_was(parsed: Any, data: bytes) -> str:
+    head = data.lstrip()[:200].lower()
+    if b"<html" in head or b"<!doctype html" in head:
+        return " (the URL returned an HTML page, not a feed; try `newsworker feeds add` to discover its feed)"
+    if not parsed.get("version"):
+        return " (not a recognisable RSS, Atom, RDF or JSON feed)"
+    return ""
+
+
+def _xml_item(entry: Any) -> FeedItem:
+    content = ""
+    if entry.get("content"):
+        content = fragment_text(max((c.get("value", "") for c in entry.content), key=len))
+    authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
+    return FeedItem(
+        entry_id=entry.get("id") or entry.get("guid") or None,
+        link=entry.get("link") or None,
+        title=fragment_text(entry.get("title", "")) or None,
+        summary=fragment_text(entry.get("summary", "")),
+        content=content,
+        published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
+        or entry.get("published") or entry.get("updated"),
+        authors=authors or ([entry.author] if entry.get("author") else []),
+    )
+
+
+def _struct_time(value: time.struct_time | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=timezone.utc).isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise FeedParseError(url, f"JSON feed is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/"):
+        raise FeedParseError(url, "JSON document is not a JSON Feed (no jsonfeed.org version)")
+    raw_items = doc.get("items")
+    if not isinstance(raw_items, list):
+        raise FeedParseError(url, "JSON Feed has no items list")
+    items = [_json_item(i) for i in raw_items if isinstance(i, dict)]
+    items = [i for i in items if i.link or i.text or i.title]
+    problem = None if len(items) == len(raw_items) else f"{len(raw_items) - len(items)} items were not objects with content"
+    if not items:
+        raise FeedParseError(url, problem or "no items in the JSON Feed")
+    return ParsedFeed(title=_str(doc.get("title")), link=_str(doc.get("home_page_url")), items=items, problem=problem)
+
+
+def _json_item(item: dict[str, Any]) -> FeedItem:
+    html = _str(item.get("content_html"))
+    text = _str(item.get("content_text"))
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    return FeedItem(
+        entry_id=_str(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), (int, float)) else None),
+        link=_str(item.get("url")) or _str(item.get("external_url")),
+        title=_str(item.get("title")),
+        summary=fragment_text(_str(item.get("summary")) or ""),
+        content=text or (fragment_text(html) if html else ""),
+        published=_str(item.get("date_published")) or _str(item.get("date_modified")),
+        authors=[a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)],
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None

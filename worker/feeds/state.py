@@ -1,0 +1,128 @@
+"""Per-feed state and the ledger of items already taken, kept durably in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ..models import utc_now
+from ..store.resources import mapping_text
+
+BUSY_TIMEOUT_S = 30
+
+
+class FeedState(BaseModel):
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_status: int | None = None
+    last_polled: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_problem: str | None = None  # a non-fatal note: bozo feed, summary fallback
+    consecutive_errors: int = 0
+    next_poll: datetime | None = None
+    items_seen: int = 0
+    retired: bool = False
+    title: str | None = None
+
+
+class FeedStateStore:
+    """State per feed URL plus the item ledger; safe for several processes on one host."""
+
+    def __init__(self, path: Path, mappings_dir: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.executescript(mapping_text(mappings_dir, "feeds.sql"))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- feed state -------------------------------------------------------------------
+
+    def get(self, url: str) -> FeedState:
+        row = self.conn.execute("SELECT state FROM feed_state WHERE url = ?", (url,)).fetchone()
+        return FeedState.model_validate_json(row[0]) if row else FeedState(url=url)
+
+    def all(self) -> dict[str, FeedState]:
+        return {url: FeedState.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
+
+    def put(self, state: FeedState) -> None:
+        self.conn.execute(
+            "INSERT INTO feed_state (url, state) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET state = excluded.state",
+            (state.url, state.model_dump_json()),
+        )
+
+    def rename(self, old: str, new: str) -> None:
+        with self._transaction() as conn:
+            state = self.get(old).model_copy(update={"url": new})
+            conn.execute("DELETE FROM feed_state WHERE url = ?", (old,))
+            conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (new, state.model_dump_json()))
+
+    def forget(self, url: str) -> None:
+        self.conn.execute("DELETE FROM feed_state WHERE url = ?", (url,))
+
+    def reserve_due(self, urls: Sequence[str], now: datetime, hold_until: dict[str, datetime]) -> list[str]:
+        """Of ``urls``, those due now; their next poll moves to ``hold_until`` so a second
+        scheduler tick does not enqueue them again while the first poll is queued."""
+        due = []
+        with self._transaction():
+            for url in urls:
+                state = self.get(url)
+                if state.retired or (state.next_poll is not None and state.next_poll > now):
+                    continue
+                self.put(state.model_copy(update={"next_poll": hold_until[url]}))
+                due.append(url)
+        return due
+
+    # -- item ledger ------------------------------------------------------------------
+
+    def claim(self, keys: Sequence[str], feed_url: str, lease_seconds: float) -> bool:
+        """Take an item for processing unless any of its keys is done or leased to another."""
+        now = time.time()
+        marks = ",".join("?" * len(keys))
+        with self._transaction() as conn:
+            rows = conn.execute(f"SELECT status, lease_until FROM seen_items WHERE key IN ({marks})", list(keys)).fetchall()
+            if any(status == "done" or (lease or 0) > now for status, lease in rows):
+                return False
+            conn.executemany(
+                "INSERT INTO seen_items (key, status, lease_until, feed_url, first_seen) VALUES (?, 'pending', ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET status = 'pending', lease_until = excluded.lease_until",
+                [(k, now + lease_seconds, feed_url, utc_now().isoformat()) for k in keys],
+            )
+        return True
+
+    def complete(self, keys: Sequence[str]) -> None:
+        self._set_status(keys, "done")
+
+    def release(self, keys: Sequence[str]) -> None:
+        """Give an item back (its processing failed in a way worth retrying)."""
+        marks = ",".join("?" * len(keys))
+        self.conn.execute(f"DELETE FROM seen_items WHERE status = 'pending' AND key IN ({marks})", list(keys))
+
+    def _set_status(self, keys: Sequence[str], status: str) -> None:
+        marks = ",".join("?" * len(keys))
+        self.conn.execute(
+            f"UPDATE seen_items SET status = ?, lease_until = NULL WHERE key IN ({marks})", [status, *keys]
+        )
+
+    def seen_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM seen_items WHERE status = 'done'").fetchone()[0]
