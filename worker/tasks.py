@@ -91,6 +91,7 @@ def poll_due_feeds(self) -> list[str]:
     due = runtime.feed_states.reserve_due([f.url for f in feeds], now, hold)
     poll = self.app.tasks[POLL_FEED]
     for url in due:
-        poll.apply_async(args=[url])
+        # Without a broker there is nowhere to send to: poll here, one after another.
+        poll.apply(args=[url]) if runtime.settings.eager else poll.apply_async(args=[url])
     log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
     return due

@@ -109,14 +109,14 @@ class Fetcher:
         limit = self.settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit and "gzip" not in response.headers.get("content-encoding", ""):
-            raise FetchError(url, f"response of {int(declared):,} bytes is over the {limit:,}-byte limit", status=200)
+            raise FetchError(url, f"response of {int(declared):,} bytes is over the {limit:,}-byte limit (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
         chunks, size = [], 0
         try:
             # iter_bytes decodes gzip/deflate, so the cap holds for the decoded size (gzip bombs).
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    raise FetchError(url, f"response cut off: more than {limit:,} bytes (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
+                    raise FetchError(url, f"response cut off at the {limit:,}-byte limit (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
                 if time.monotonic() > deadline:
                     raise FetchError(url, f"response took longer than {self.settings.total_timeout:g}s in all", transient=True)
                 chunks.append(chunk)
@@ -163,7 +163,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)

@@ -14,6 +14,7 @@ from typing import Any
 import feedparser
 from pydantic import BaseModel
 
+from ..normalize.cleanup import clean_text
 from ..sources.html import fragment_text
 from .errors import FeedParseError
 
@@ -91,13 +92,20 @@ def _xml_item(entry: Any) -> FeedItem:
     return FeedItem(
         entry_id=entry.get("id") or entry.get("guid") or None,
         link=entry.get("link") or None,
-        title=fragment_text(entry.get("title", "")) or None,
-        summary=fragment_text(entry.get("summary", "")),
+        title=_detail_text(entry, "title") or None,
+        summary=_detail_text(entry, "summary"),
         content=content,
         published=_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
         or entry.get("published") or entry.get("updated"),
         authors=authors or ([entry.author] if entry.get("author") else []),
     )
+
+
+def _detail_text(entry: Any, name: str) -> str:
+    """A text construct as text: HTML is rendered, plain text is taken as it is."""
+    value = entry.get(name, "") or ""
+    kind = (entry.get(f"{name}_detail") or {}).get("type", "text/html")
+    return clean_text(value) if kind == "text/plain" else fragment_text(value)
 
 
 def _struct_time(value: time.struct_time | None) -> str | None:
@@ -131,11 +139,13 @@ def _json_item(item: dict[str, Any]) -> FeedItem:
     html = _str(item.get("content_html"))
     text = _str(item.get("content_text"))
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    if not isinstance(authors, list):
+        authors = []
     return FeedItem(
         entry_id=_str(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), (int, float)) else None),
         link=_str(item.get("url")) or _str(item.get("external_url")),
         title=_str(item.get("title")),
-        summary=fragment_text(_str(item.get("summary")) or ""),
+        summary=clean_text(_str(item.get("summary")) or ""),  # plain text by the spec
         content=text or (fragment_text(html) if html else ""),
         published=_str(item.get("date_published")) or _str(item.get("date_modified")),
         authors=[a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)],

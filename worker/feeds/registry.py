@@ -105,6 +105,7 @@ class Registry:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write(self, feeds: list[FeedConfig]) -> None:
+        # Everything is rendered before the temporary file exists, so a bad value leaves no debris.
         blocks = [HEADER]
         for feed in feeds:
             lines = ["[[feeds]]", f"url = {_toml_string(feed.url)}"]
@@ -120,5 +121,10 @@ class Registry:
 
 
 def _toml_string(value: str) -> str:
-    # JSON string escapes (\" \\ \n \uXXXX) are valid TOML basic-string escapes.
-    return json.dumps(value, ensure_ascii=False)
+    """A TOML basic string: quotes, backslashes and every control character (DEL too) escaped."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RegistryError(f"cannot store {value!r} in the feed registry: it is not valid Unicode text") from None
+    escaped = json.dumps(value, ensure_ascii=False)  # \" \\ \n \uXXXX are TOML escapes too
+    return escaped.replace("\x7f", "\\u007f")
