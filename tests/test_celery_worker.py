@@ -80,6 +80,31 @@ def test_worker_indexes_a_document_sent_through_redis(celery_worker_process, bro
     store.close()
 
 
+def test_feed_poll_hands_new_items_to_the_ingest_workers(celery_worker_process, broker_env, tmp_path):
+    from tests.conftest import SEEDS
+    from worker.celery_app import create_app
+    from worker.feeds.registry import FeedConfig
+    from worker.settings import Settings
+    from worker.store import SqliteStore
+    from worker.tasks import POLL_FEED
+
+    settings = Settings()
+    app = create_app(settings)
+    feed_url = f"file://{SEEDS / 'feed.xml'}"
+    app.newsworker_runtime.registry.add(FeedConfig(url=feed_url, name="Demo"))
+    report = app.tasks[POLL_FEED].apply_async(args=[feed_url]).get(timeout=120)
+    assert (report["status"], report["new_items"]) == ("ok", 3)
+    store = SqliteStore(tmp_path / "var" / "newsworker.db")
+    store.setup()
+    deadline = time.monotonic() + 120
+    while store.stats().articles < 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert store.stats().articles == 3, (tmp_path / "worker.log").read_text()[-3000:]
+    store.close()
+    again = app.tasks[POLL_FEED].apply_async(args=[feed_url]).get(timeout=120)
+    assert again["status"] == "not_modified"
+
+
 def test_cli_ingest_wait_goes_through_the_worker(celery_worker_process, broker_env):
     from worker.cli.main import cli
 

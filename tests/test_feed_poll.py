@@ -87,6 +87,20 @@ def test_changed_feed_ingests_only_the_new_item(runtime, server):
     assert runtime.store.stats().articles == 3
 
 
+def test_unchanged_body_without_validators_is_not_parsed_again(runtime, server, monkeypatch):
+    url = server.serve("/feed.xml", Reply(200, rss([story(1)])))  # no ETag, no Last-Modified
+    assert _poll(runtime, url).new_items == 1
+    import worker.feeds.poll as poll_module
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("an unchanged body must not be parsed")
+
+    monkeypatch.setattr(poll_module, "parse_feed", no_parsing)
+    again = runtime.poller.poll(runtime.registry.get(url))
+    assert (again.status, again.http_status, again.new_items) == ("not_modified", 200, 0)
+    assert runtime.feed_states.get(url).last_status == 200
+
+
 def test_an_item_seen_in_another_feed_is_not_processed_again(runtime, server):
     shared = story(7, link="http://news.example/a/7?utm_source=rss")
     first = server.serve("/a.xml", Reply(200, rss([shared])))

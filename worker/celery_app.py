@@ -36,8 +36,11 @@ def create_app(settings: Settings | None = None) -> Celery:
     app.conf.beat_schedule = {
         "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
     }
-    app.newsworker_runtime = Runtime(settings)  # type: ignore[attr-defined]
-    import worker.tasks  # noqa: F401  (registers the shared tasks with this app)
+    runtime = Runtime(settings)
+    app.newsworker_runtime = runtime  # type: ignore[attr-defined]
+    import worker.tasks  # registers the shared tasks with this app
+
+    runtime.queue_sink = worker.tasks.QueueSink(app)
 
     return app
 

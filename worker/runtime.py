@@ -6,7 +6,7 @@ from functools import cached_property
 
 from .extract import Extractor, load_model
 from .feeds.http import Fetcher
-from .feeds.poll import FeedPoller
+from .feeds.poll import FeedPoller, IndexHere, ItemSink
 from .feeds.registry import Registry
 from .feeds.state import FeedStateStore
 from .settings import Settings
@@ -16,6 +16,9 @@ from .store import ArticleStore, make_store
 class Runtime:
     def __init__(self, settings: Settings):
         self.settings = settings
+        # With a broker, feed polls hand new items to ingest workers through this sink
+        # (set by the Celery app factory); without one they are indexed in the polling process.
+        self.queue_sink: ItemSink | None = None
 
     @cached_property
     def store(self) -> ArticleStore:
@@ -39,7 +42,8 @@ class Runtime:
 
     @cached_property
     def poller(self) -> FeedPoller:
-        return FeedPoller(self.fetcher, self.feed_states, self.registry, self.store, self.extractor, self.settings.feeds)
+        sink = self.queue_sink if self.queue_sink and not self.settings.eager else IndexHere(self.feed_states, self.store, self.extractor)
+        return FeedPoller(self.fetcher, self.feed_states, self.registry, self.settings.feeds, sink)
 
     def close(self) -> None:
         for name, closer in (("store", "close"), ("fetcher", "close"), ("feed_states", "close")):

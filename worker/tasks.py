@@ -95,3 +95,38 @@ def poll_due_feeds(self) -> list[str]:
         poll.apply(args=[url]) if runtime.settings.eager else poll.apply_async(args=[url])
     log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
     return due
+
+
+INGEST_FEED_ITEMS = "newsworker.ingest_feed_items"
+
+
+class QueueSink:
+    """Feed polls hand their new items to ingest workers: polling stays I/O-bound and fast,
+    extraction scales on its own queue. Returns an empty report: the batch is queued."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, documents, claimed):
+        from .feeds.poll import documents_to_json
+        from .models import BatchReport
+
+        self.app.tasks[INGEST_FEED_ITEMS].apply_async(args=[documents_to_json(documents), claimed])
+        return BatchReport()
+
+
+@shared_task(bind=True, name=INGEST_FEED_ITEMS, acks_late=True, reject_on_worker_lost=True)
+def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> dict:
+    """Index one poll's new items as a batch and mark them done in the item ledger."""
+    from .celery_app import runtime_of
+    from .feeds.poll import documents_from_json, index_items
+
+    runtime = runtime_of(self.app)
+    try:
+        report = index_items(documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor)
+    except TransientStoreError as exc:
+        countdown = min(2 ** self.request.retries, RETRY_BACKOFF_MAX)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+    log.info("ingest_feed_items task=%s items=%d indexed=%d failed=%d", self.request.id, len(documents),
+             len(report.indexed), len(report.failed))
+    return report.model_dump(mode="json")

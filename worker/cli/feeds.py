@@ -166,7 +166,9 @@ def _poll_line(r: PollReport) -> str:
     head = f"{r.feed_url}: {r.status}" + (f" (HTTP {r.http_status})" if r.http_status else "")
     if r.moved_to:
         head += f", moved permanently to {r.moved_to}"
-    if r.status == "ok":
+    if r.status == "ok" and r.new_items and not r.report.total:
+        head += f", {r.items} items, {r.new_items} new: queued for the ingest workers"
+    elif r.status == "ok":
         b = r.report
         head += (f", {r.items} items, {r.new_items} new: {len(b.indexed)} indexed, "
                  f"{len(b.duplicates)} already present, {len(b.failed)} failed")

@@ -6,7 +6,9 @@ extractor); the Celery task and the CLI call ``poll_feed``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -14,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from ..errors import InputError, TransientStoreError
+from ..errors import InputError
 from ..extract import Extractor
 from ..ingest import ingest_documents
 from ..models import BatchReport, Failure, RawDocument, utc_now
@@ -35,6 +37,14 @@ log = logging.getLogger(__name__)
 PollStatus = Literal["ok", "not_modified", "error", "gone", "retired"]
 
 
+def documents_to_json(documents: list[RawDocument | Failure]) -> list[dict]:
+    return [{"failure" if isinstance(d, Failure) else "document": d.model_dump(mode="json")} for d in documents]
+
+
+def documents_from_json(data: list[dict]) -> list[RawDocument | Failure]:
+    return [Failure.model_validate(d["failure"]) if "failure" in d else RawDocument.model_validate(d["document"]) for d in data]
+
+
 class PollReport(BaseModel):
     feed_url: str
     status: PollStatus
@@ -48,14 +58,39 @@ class PollReport(BaseModel):
     transient: bool = False
 
 
+ItemSink = Callable[[list[RawDocument | Failure], list[list[str]]], BatchReport]
+
+
+class IndexHere:
+    """Index a poll's new items in this process, then mark them done in the ledger."""
+
+    def __init__(self, states: FeedStateStore, store: ArticleStore, extractor: Extractor):
+        self.states, self.store, self.extractor = states, store, extractor
+
+    def __call__(self, documents: list[RawDocument | Failure], claimed: list[list[str]]) -> BatchReport:
+        return index_items(documents, claimed, self.states, self.store, self.extractor)
+
+
+def index_items(documents: list[RawDocument | Failure], claimed: list[list[str]], states: FeedStateStore,
+                store: ArticleStore, extractor: Extractor) -> BatchReport:
+    """One batch of feed items into the store; the ledger says done only once it is indexed.
+
+    If the store fails, the claims stay pending: a retry of the same batch completes them,
+    and if none comes, the lease runs out and a later poll takes the items again.
+    """
+    report = ingest_documents(documents, store, extractor)
+    states.complete_many(claimed)
+    return report
+
+
 @dataclass
 class FeedPoller:
     fetcher: Fetcher
     states: FeedStateStore
     registry: Registry
-    store: ArticleStore
-    extractor: Extractor
     settings: FeedSettings
+    # Where new items go: IndexHere, or a queue for ingest workers (see worker.tasks).
+    sink: ItemSink
 
     def poll(self, feed: FeedConfig, now: datetime | None = None) -> PollReport:
         now = now or utc_now()
@@ -78,15 +113,22 @@ class FeedPoller:
             return PollReport(feed_url=feed.url, status="gone", http_status=410, error="410 Gone: feed retired")
         if result.status != 200:
             return self._failed(state, feed, now, schedule.http_error_reason(result.status), result.status, result.retry_after)
+        body_hash = hashlib.sha256(result.content).hexdigest()
+        if body_hash == state.body_hash:
+            # Same bytes as last time from a server that ignores conditional GET: nothing new.
+            self.states.put(schedule.after_not_modified(state, result, now, interval).model_copy(update={"last_status": 200}))
+            return PollReport(feed_url=feed.url, status="not_modified", http_status=200, moved_to=result.moved_to)
         try:
             parsed = parse_feed(feed.url, result.content, result.content_type)
         except FeedParseError as exc:
             return self._failed(state, feed, now, exc.reason, 200)
-        report, new, notes = self._ingest(feed, parsed)
+        claimed, documents, notes = self._new_items(feed, parsed)
+        report = self.sink(documents, claimed) if claimed else BatchReport()
         problem = "; ".join(filter(None, [parsed.problem, *notes])) or None
-        self.states.put(schedule.after_fetch_ok(state, result, now, interval, new, problem, parsed.title))
+        updated = schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title)
+        self.states.put(updated.model_copy(update={"body_hash": body_hash}))
         return PollReport(
-            feed_url=feed.url, status="ok", http_status=200, items=len(parsed.items), new_items=new,
+            feed_url=feed.url, status="ok", http_status=200, items=len(parsed.items), new_items=len(claimed),
             report=report, problem=problem, moved_to=result.moved_to,
         )
 
@@ -104,27 +146,14 @@ class FeedPoller:
         self.states.rename(feed.url, new_url)
         return feed.model_copy(update={"url": new_url})
 
-    def _ingest(self, feed: FeedConfig, parsed: ParsedFeed) -> tuple[BatchReport, int, list[str]]:
-        claimed: list[list[str]] = []
-        documents: list[RawDocument | Failure] = []
+    def _new_items(self, feed: FeedConfig, parsed: ParsedFeed) -> tuple[list[list[str]], list[RawDocument | Failure], list[str]]:
+        """Claim the items not seen before (one transaction) and turn them into documents."""
+        keyed = [(item, item_keys(feed.url, item)) for item in parsed.items]
+        taken = self.states.claim_many([keys for _, keys in keyed], feed.url, self.settings.item_lease_seconds)
         notes: list[str] = []
-        for item in parsed.items:
-            keys = item_keys(feed.url, item)
-            if not self.states.claim(keys, feed.url, self.settings.item_lease_seconds):
-                continue
-            claimed.append(keys)
-            documents.append(self._document(feed, parsed, item, notes))
-        if not claimed:
-            return BatchReport(), 0, notes
-        try:
-            report = ingest_documents(documents, self.store, self.extractor)
-        except TransientStoreError:
-            for keys in claimed:  # not indexed: let the retry (or next poll) take them again
-                self.states.release(keys)
-            raise
-        for keys in claimed:
-            self.states.complete(keys)
-        return report, len(claimed), notes
+        claimed = [keys for (_, keys), ok in zip(keyed, taken) if ok]
+        documents = [self._document(feed, parsed, item, notes) for (item, _), ok in zip(keyed, taken) if ok]
+        return claimed, documents, notes
 
     def _document(self, feed: FeedConfig, parsed: ParsedFeed, item: FeedItem, notes: list[str]) -> RawDocument | Failure:
         origin = f"{feed.url}#{item.entry_id or item.link or item.title or '?'}"

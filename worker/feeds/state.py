@@ -31,6 +31,8 @@ class FeedState(BaseModel):
     items_seen: int = 0
     retired: bool = False
     title: str | None = None
+    # Hash of the last 200 body: servers that ignore conditional GET cost no parsing when unchanged.
+    body_hash: str | None = None
 
 
 class FeedStateStore:
@@ -97,21 +99,34 @@ class FeedStateStore:
 
     def claim(self, keys: Sequence[str], feed_url: str, lease_seconds: float) -> bool:
         """Take an item for processing unless any of its keys is done or leased to another."""
+        return self.claim_many([keys], feed_url, lease_seconds) == [True]
+
+    def claim_many(self, items: Sequence[Sequence[str]], feed_url: str, lease_seconds: float) -> list[bool]:
+        """``claim`` for every item of a poll in one transaction; one answer per item."""
         now = time.time()
-        marks = ",".join("?" * len(keys))
+        taken: list[bool] = []
         with self._transaction() as conn:
-            rows = conn.execute(f"SELECT status, lease_until FROM seen_items WHERE key IN ({marks})", list(keys)).fetchall()
-            if any(status == "done" or (lease or 0) > now for status, lease in rows):
-                return False
-            conn.executemany(
-                "INSERT INTO seen_items (key, status, lease_until, feed_url, first_seen) VALUES (?, 'pending', ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET status = 'pending', lease_until = excluded.lease_until",
-                [(k, now + lease_seconds, feed_url, utc_now().isoformat()) for k in keys],
-            )
-        return True
+            for keys in items:
+                marks = ",".join("?" * len(keys))
+                rows = conn.execute(f"SELECT status, lease_until FROM seen_items WHERE key IN ({marks})", list(keys)).fetchall()
+                if any(status == "done" or (lease or 0) > now for status, lease in rows):
+                    taken.append(False)
+                    continue
+                conn.executemany(
+                    "INSERT INTO seen_items (key, status, lease_until, feed_url, first_seen) VALUES (?, 'pending', ?, ?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET status = 'pending', lease_until = excluded.lease_until",
+                    [(k, now + lease_seconds, feed_url, utc_now().isoformat()) for k in keys],
+                )
+                taken.append(True)
+        return taken
 
     def complete(self, keys: Sequence[str]) -> None:
         self._set_status(keys, "done")
+
+    def complete_many(self, items: Sequence[Sequence[str]]) -> None:
+        with self._transaction():
+            for keys in items:
+                self._set_status(keys, "done")
 
     def release(self, keys: Sequence[str]) -> None:
         """Give an item back (its processing failed in a way worth retrying)."""
