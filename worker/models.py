@@ -66,7 +66,7 @@ class Entity(Contract):
 class Figure(Contract):
     value: float
     value_max: float | None = Field(default=None, description="upper bound when qualifier is range")
-    text: str = Field(description="the exact span of the number in the field, e.g. 'about 3,000'")
+    text: str = Field(description="the exact span of the number in the field, e.g. '3,000' or '$2.5m' (words such as 'about' go to qualifier)")
     counts: str = Field(default="", description="the noun phrase counted, e.g. 'US service members'")
     category: FigureCategory = "other"
     qualifier: Qualifier = "exact"

@@ -41,10 +41,15 @@ class _Candidate:
 def extract_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Figure]:
     """Every counting number in ``doc``; ``base`` is added to character offsets."""
     figures: list[Figure] = []
+    # Span.ents scans every entity of the doc; bucketing once keeps long texts linear.
+    places: dict[int, list[Span]] = {}
+    for ent in doc.ents:
+        if ent.label_ in PLACE_ENTS:
+            places.setdefault(ent.sent.start, []).append(ent)
     for sent in doc.sents:
         previous: list[Figure] = []
         for candidate in _candidates(sent):
-            figure = _figure(sent, candidate, previous, field, base)
+            figure = _figure(sent, candidate, previous, field, base, places.get(sent.start, []))
             previous.append(figure)
         figures.extend(previous)
     return figures
@@ -82,8 +87,11 @@ def _numberish(token: Token) -> bool:
 
 
 def _numberish_pair(left: Token, right: Token) -> bool:
-    # "twelve thousand", "1.2 million": words combine; two digit tokens are two numbers.
-    return not (left.text[0].isdigit() and right.text[0].isdigit())
+    # "twelve thousand", "1.2 million": words combine; two digit tokens are two numbers,
+    # and so are "1 million" and a digit after it ("1 million 2 years ago").
+    if right.text[0].isdigit():
+        return not (left.text[0].isdigit() or left.lower_ in SCALES)
+    return True
 
 
 def _joins_words(doc: Doc, j: int, end: int) -> bool:
@@ -100,7 +108,7 @@ def _joins_words(doc: Doc, j: int, end: int) -> bool:
 
 
 def _suffix(doc: Doc, j: int) -> bool:
-    return doc[j].lower_ in SUFFIXES and doc[j - 1].text[0].isdigit() and not doc[j - 1].whitespace_
+    return doc[j].lower_.rstrip(".") in SUFFIXES and doc[j - 1].text[0].isdigit() and not doc[j - 1].whitespace_
 
 
 def _not_a_figure(doc: Doc, start: int, end: int, value: float) -> bool:
@@ -123,11 +131,20 @@ def _is_age(doc: Doc, start: int, end: int) -> bool:
 
 
 def _is_phone(doc: Doc, start: int, end: int) -> bool:
-    text = doc.text
-    left = text.rfind(" ", 0, doc[start].idx) + 1
-    right = text.find(" ", doc[end - 1].idx)
-    word = text[left : right if right >= 0 else len(text)].rstrip(".,;:")
-    return "," not in word and sum(c.isdigit() for c in word) >= 7 and bool(_PHONE.match(word))
+    """Digit groups joined by spaces, hyphens, dots or brackets, 7+ digits and no commas."""
+    left, right = start, end
+    while left > 0 and _phone_part(doc[left - 1]):
+        left -= 1
+    while right < len(doc) and _phone_part(doc[right]):
+        right += 1
+    tokens = doc[left:right]
+    digits = sum(c.isdigit() for t in tokens for c in t.text)
+    groups = sum(1 for t in tokens if t.text.isdigit())
+    return digits >= 7 and groups >= 2 and not any("," in t.text for t in tokens)
+
+
+def _phone_part(token: Token) -> bool:
+    return token.text.isdigit() or token.text in ("(", ")", "-", ".", "+")
 
 
 def _qualifier(sent: Span, start: int, tokens: Span) -> Qualifier:
@@ -149,11 +166,33 @@ def _merge_ranges(doc: Doc, found: list[_Candidate]) -> list[_Candidate]:
             skip = False
             continue
         if right is not None and _is_range(doc, left, right):
-            merged.append(_Candidate(left.start, right.end, left.value, right.value, "range"))
+            merged.append(_Candidate(left.start, right.end, _shared_scale(doc, left, right), right.value, "range"))
+            skip = True
+        elif right is not None and _is_vague_product(doc, left, right):
+            merged.append(_Candidate(left.start, right.end, left.value * right.value, qualifier="at_least"))
             skip = True
         else:
             merged.append(left)
     return merged
+
+
+def _shared_scale(doc: Doc, left: _Candidate, right: _Candidate) -> float:
+    """"between 2 and 3 million": the scale written once belongs to both ends."""
+    scale = SCALES.get(doc[right.end - 1].lower_)
+    left_has_scale = any(t.lower_ in SCALES for t in doc[left.start : left.end])
+    if scale and not left_has_scale and left.value * scale <= right.value:
+        return left.value * scale
+    return left.value
+
+
+def _is_vague_product(doc: Doc, left: _Candidate, right: _Candidate) -> bool:
+    """"hundreds of thousands" is one vague number, not two."""
+    return (
+        right.start == left.end + 1
+        and doc[left.end].lower_ == "of"
+        and is_vague([t.text for t in doc[left.start : left.end]])
+        and is_vague([t.text for t in doc[right.start : right.end]])
+    )
 
 
 def _is_range(doc: Doc, left: _Candidate, right: _Candidate) -> bool:
@@ -166,7 +205,7 @@ def _is_range(doc: Doc, left: _Candidate, right: _Candidate) -> bool:
     return joiner in ("to", "-", "–") and before not in ("from", "by")
 
 
-def _figure(sent: Span, c: _Candidate, previous: list[Figure], field: TextField, base: int) -> Figure:
+def _figure(sent: Span, c: _Candidate, previous: list[Figure], field: TextField, base: int, places: list[Span]) -> Figure:
     doc = sent.doc
     span = doc[c.start : c.end]
     noun = _counted_noun(span)
@@ -179,16 +218,20 @@ def _figure(sent: Span, c: _Candidate, previous: list[Figure], field: TextField,
         counts = _elided_counts(previous, verb)
     category = _category(counts, noun, verb, money, percent)
     start_tok = c.start - 1 if c.start > 0 and doc[c.start - 1].lower_ in CURRENCY_SIGNS else c.start
-    end_tok = c.end + 1 if c.end < len(doc) and doc[c.end].lower_ in PERCENT_TOKENS else c.end
-    start, end = doc[start_tok].idx, doc[end_tok - 1].idx + len(doc[end_tok - 1])
+    end_tok = c.end + _percent_width(doc, c.end)
+    last = doc[end_tok - 1]
+    # "£2.5m." at a sentence end: spaCy keeps the full stop on the suffix token.
+    last_len = len(last.text) - (1 if last.text.endswith(".") and last.text[:-1].lower() in SUFFIXES else 0)
+    start, end = doc[start_tok].idx, last.idx + last_len
+    span_text = "".join(t.text_with_ws for t in doc[start_tok:end_tok])[: end - start]
     return Figure(
         value=c.value,
         value_max=c.value_max,
-        text=doc.text[start:end],
+        text=span_text,
         counts=counts,
         category=category,
         qualifier=c.qualifier,
-        location=_location(sent, span, noun, verb),
+        location=_location(places, span),
         role=_role(span, verb, noun, category),
         sentence=sent.text.strip(),
         field=field,
@@ -266,9 +309,19 @@ def _is_money(doc: Doc, c: _Candidate) -> bool:
     return before in CURRENCY_SIGNS or after in lexicon.MONEY_WORDS or doc[c.start].ent_type_ == "MONEY"
 
 
+def _percent_width(doc: Doc, i: int) -> int:
+    """How many tokens at ``i`` say "percent": "%", "percent", "per cent", "percentage point(s)"."""
+    if i >= len(doc):
+        return 0
+    if doc[i].lower_ in PERCENT_TOKENS:
+        return 1
+    if i + 1 < len(doc) and (doc[i].lower_, doc[i + 1].lemma_.lower()) in (("per", "cent"), ("percentage", "point")):
+        return 2
+    return 0
+
+
 def _is_percent(doc: Doc, c: _Candidate, noun: Token | None) -> bool:
-    after = doc[c.end].lower_ if c.end < len(doc) else ""
-    return after in PERCENT_TOKENS or (noun is not None and noun.lower_ in PERCENT_TOKENS)
+    return _percent_width(doc, c.end) > 0 or (noun is not None and noun.lower_ in PERCENT_TOKENS)
 
 
 def _category(counts: str, noun: Token | None, verb: Token | None, money: bool, percent: bool) -> FigureCategory:
@@ -294,9 +347,9 @@ def _category(counts: str, noun: Token | None, verb: Token | None, money: bool, 
     return "other"
 
 
-def _location(sent: Span, span: Span, noun: Token | None, verb: Token | None) -> str | None:
+def _location(sentence_places: list[Span], span: Span) -> str | None:
     """The place the clause is about: a place named after a preposition, nearest first."""
-    places = [e for e in sent.ents if e.label_ in PLACE_ENTS and not _is_modifier(e.root)]
+    places = [e for e in sentence_places if not _is_modifier(e.root)]
     if not places:
         return None
     # Anchored by a preposition ("in Iraq"), else the clause's subject ("Iraq has 2,500 ...").

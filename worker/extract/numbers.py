@@ -35,11 +35,18 @@ def parse_number(words: list[str]) -> float | None:
     total = 0.0
     current: float | None = None
     spelled = False  # words like "two hundred and fifty" add up; digit tokens never do
-    for raw in words:
-        word = raw.lower().replace("-", "")
-        if word in ("a", "an", "and", ""):
+    scaled = False  # a scale word was applied: a digit token after it is another number
+    for raw in _split_hyphens(words):
+        word = raw.lower().rstrip(".") if raw.lower().rstrip(".") in SUFFIXES else raw.lower()
+        if word in ("a", "an", "and", "-", ""):
+            continue
+        if word in SUFFIXES and current is not None and not spelled:
+            current *= SUFFIXES[word]  # "2.5" "m", as spaCy splits "$2.5m"
+            total, current, scaled = total + current, None, True
             continue
         value = _single(word)
+        if value is not None and scaled and not word.isalpha():
+            return None
         if value is not None:
             if current is not None and not (spelled and word.isalpha() and _adds_to(current, value)):
                 return None  # two numbers side by side ("2,500 3,000") are not one number
@@ -53,12 +60,25 @@ def parse_number(words: list[str]) -> float | None:
             return None
         current = (current if current is not None else 1) * scale
         spelled = True
+        scaled = True
         if scale >= 1000:
             total += current
             current = None
     if current is not None:
         total += current
     return total if any(w.lower() not in ("a", "an", "and") for w in words) else None
+
+
+def _split_hyphens(words: list[str]) -> list[str]:
+    """"twenty-five" as one token is "twenty", "five"."""
+    out: list[str] = []
+    for word in words:
+        parts = word.split("-")
+        if len(parts) > 1 and all(p.lower() in NUMBER_WORDS for p in parts if p):
+            out.extend(p for p in parts if p)
+        else:
+            out.append(word)
+    return out
 
 
 def _adds_to(current: float, value: float) -> bool:
