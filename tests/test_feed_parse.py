@@ -6,7 +6,7 @@ Pure: every feed is written inline as bytes; no network, no servers.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 

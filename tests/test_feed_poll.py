@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 import pytest
 from click.testing import CliRunner
 
-from tests.httpserver import LocalServer, Reply, Seen, conditional
+from tests.httpserver import LocalServer, Reply, conditional
 from worker.feeds.registry import FeedConfig
 from worker.models import SearchQuery, utc_now
 from worker.runtime import Runtime
@@ -287,7 +287,7 @@ def test_cli_add_discovers_the_feed_and_lists_state(runtime, server, monkeypatch
     from worker.cli.main import cli
 
     feed_url = server.serve("/rss.xml", Reply(200, rss([story(1)])))
-    page = f'<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head><body>Home</body></html>'
+    page = '<html><head><link rel="alternate" type="application/rss+xml" href="/rss.xml"></head><body>Home</body></html>'
     site = server.serve("/", Reply(200, page.encode(), {"Content-Type": "text/html"}))
     monkeypatch.setenv("NEWSWORKER_FEEDS__REGISTRY", str(runtime.settings.feeds.registry))
     monkeypatch.setenv("NEWSWORKER_FETCH__ALLOW_PRIVATE", '["127.0.0.1/32"]')
