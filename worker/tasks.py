@@ -46,39 +46,56 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
 
 
 POLL_FEED = "newsworker.poll_feed"
+POLL_FEEDS = "newsworker.poll_feeds"
 POLL_DUE_FEEDS = "newsworker.poll_due_feeds"
 POLL_RETRY_BASE = 30
 
 
 @shared_task(bind=True, name=POLL_FEED, acks_late=True, reject_on_worker_lost=True)
 def poll_feed(self, url: str) -> dict:
-    """Poll one registered feed and index its new items as one batch; returns a PollReport."""
+    """Poll one registered feed and index (or queue) its new items as one batch; returns a PollReport."""
     from .celery_app import runtime_of
-    from .feeds.poll import PollReport
 
     runtime = runtime_of(self.app)
+    report = _poll_or_retry(self, runtime, url)
+    if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
+        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_BACKOFF_MAX))
+    return report.model_dump(mode="json")
+
+
+@shared_task(bind=True, name=POLL_FEEDS, acks_late=True, reject_on_worker_lost=True)
+def poll_feeds(self, urls: list[str]) -> list[dict]:
+    """Poll a chunk of feeds (what beat fans out). A feed's network error is recorded in its
+    state and backs that feed off; it does not retry the chunk."""
+    from .celery_app import runtime_of
+
+    runtime = runtime_of(self.app)
+    return [_poll_or_retry(self, runtime, url).model_dump(mode="json") for url in urls]
+
+
+def _poll_or_retry(task, runtime, url: str):
+    from .feeds.poll import PollReport
+
     feed = runtime.registry.get(url)
     if feed is None:
-        return PollReport(feed_url=url, status="error", error="not in the feed registry (removed?)").model_dump(mode="json")
+        return PollReport(feed_url=url, status="error", error="not in the feed registry (removed?)")
     started = time.monotonic()
     try:
         report = runtime.poller.poll(feed)
     except TransientStoreError as exc:
-        countdown = min(2 ** self.request.retries, RETRY_BACKOFF_MAX)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
-    if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
-        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_BACKOFF_MAX))
+        countdown = min(2 ** task.request.retries, RETRY_BACKOFF_MAX)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
     log.info(
-        "poll_feed task=%s feed=%s status=%s http=%s items=%d new=%d indexed=%d failed=%d seconds=%.2f",
-        self.request.id, report.feed_url, report.status, report.http_status, report.items, report.new_items,
+        "poll_feed task=%s feed=%s status=%s http=%s items=%d new=%d indexed=%d failed=%d seconds=%.3f",
+        task.request.id, report.feed_url, report.status, report.http_status, report.items, report.new_items,
         len(report.report.indexed), len(report.report.failed), time.monotonic() - started,
     )
-    return report.model_dump(mode="json")
+    return report
 
 
 @shared_task(bind=True, name=POLL_DUE_FEEDS, acks_late=True, reject_on_worker_lost=True)
 def poll_due_feeds(self) -> list[str]:
-    """Fan out one poll_feed per due feed (run by beat); returns the URLs enqueued."""
+    """Fan out poll_feeds chunks for the due feeds (run by beat); returns the URLs enqueued."""
     from datetime import timedelta
 
     from .celery_app import runtime_of
@@ -89,10 +106,11 @@ def poll_due_feeds(self) -> list[str]:
     now = utc_now()
     hold = {f.url: now + timedelta(minutes=f.interval_minutes) for f in feeds}
     due = runtime.feed_states.reserve_due([f.url for f in feeds], now, hold)
-    poll = self.app.tasks[POLL_FEED]
-    for url in due:
-        # Without a broker there is nowhere to send to: poll here, one after another.
-        poll.apply(args=[url]) if runtime.settings.eager else poll.apply_async(args=[url])
+    size = runtime.settings.feeds.feeds_per_task
+    chunk_task = self.app.tasks[POLL_FEEDS]
+    for chunk in (due[i : i + size] for i in range(0, len(due), size)):
+        # Without a broker there is nowhere to send to: poll here, one chunk after another.
+        chunk_task.apply(args=[chunk]) if runtime.settings.eager else chunk_task.apply_async(args=[chunk])
     log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
     return due
 

@@ -68,7 +68,7 @@ class Fetcher:
             check_url(current, self.settings.allow_private)
             response = self._send(current, headers, deadline)
             if response.status_code in REDIRECTS and "location" in response.headers:
-                response.close()
+                _drain(response)
                 permanent = permanent and response.status_code in PERMANENT
                 current = urljoin(current, response.headers["location"])
                 continue
@@ -91,7 +91,11 @@ class Fetcher:
 
     def _result(self, url: str, final: str, response: httpx.Response, deadline: float) -> FetchResult:
         try:
-            content = self._body(final, response, deadline) if response.status_code == 200 else b""
+            if response.status_code == 200:
+                content = self._body(final, response, deadline)
+            else:
+                content = b""
+                _drain(response)
         finally:
             response.close()
         return FetchResult(
@@ -144,6 +148,22 @@ class Fetcher:
             return FetchResult(url=url, final_url=url, status=404)
         except OSError as exc:
             raise FetchError(url, f"cannot read file: {exc.strerror or exc}") from None
+
+
+# Reading a small non-200 body (304, redirects, errors) lets the connection be reused;
+# a large one is not worth it, and closing unread drops the connection instead.
+DRAIN_LIMIT = 64 * 1024
+
+
+def _drain(response: httpx.Response) -> None:
+    declared = response.headers.get("content-length", "")
+    try:
+        if declared.isdigit() and int(declared) <= DRAIN_LIMIT:
+            response.read()
+    except httpx.HTTPError:
+        pass  # the connection is dropped on close; nothing of ours depends on this body
+    finally:
+        response.close()
 
 
 def make_client(settings: FetchSettings) -> httpx.Client:

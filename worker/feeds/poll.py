@@ -29,6 +29,7 @@ from . import schedule
 from .errors import FeedParseError, FetchError
 from .http import PAGE_ACCEPT, Fetcher
 from .parse import FeedItem, ParsedFeed, parse_feed
+from .prefilter import drop_seen
 from .registry import FeedConfig, Registry
 from .state import FeedState, FeedStateStore
 
@@ -118,8 +119,12 @@ class FeedPoller:
             # Same bytes as last time from a server that ignores conditional GET: nothing new.
             self.states.put(schedule.after_not_modified(state, result, now, interval).model_copy(update={"last_status": 200}))
             return PollReport(feed_url=feed.url, status="not_modified", http_status=200, moved_to=result.moved_to)
+        pre = drop_seen(result.content, feed.url, self.states.is_taken)
+        if pre is not None and pre.data is None:  # every item seen before: nothing to parse
+            self.states.put(schedule.after_fetch_ok(state, result, now, interval, 0, None, pre.title).model_copy(update={"body_hash": body_hash}))
+            return PollReport(feed_url=feed.url, status="ok", http_status=200, items=pre.total, moved_to=result.moved_to)
         try:
-            parsed = parse_feed(feed.url, result.content, result.content_type)
+            parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type)
         except FeedParseError as exc:
             return self._failed(state, feed, now, exc.reason, 200)
         claimed, documents, notes = self._new_items(feed, parsed)
@@ -128,7 +133,7 @@ class FeedPoller:
         updated = schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title)
         self.states.put(updated.model_copy(update={"body_hash": body_hash}))
         return PollReport(
-            feed_url=feed.url, status="ok", http_status=200, items=len(parsed.items), new_items=len(claimed),
+            feed_url=feed.url, status="ok", http_status=200, items=pre.total if pre else len(parsed.items), new_items=len(claimed),
             report=report, problem=problem, moved_to=result.moved_to,
         )
 

@@ -40,10 +40,22 @@ class Registry:
     def __init__(self, path: Path, default_interval: int = 30):
         self.path = Path(path)
         self.default_interval = default_interval
+        # Parsed feeds keyed by the file's (mtime, size, inode): every poll task asks, few edit.
+        self._cache: tuple[tuple[int, int, int], list[FeedConfig]] | None = None
 
     def feeds(self) -> list[FeedConfig]:
-        if not self.path.exists():
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            raise RegistryError(f"cannot read feed registry {self.path}: {exc}") from None
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        if self._cache is None or self._cache[0] != signature:
+            self._cache = (signature, self._read())
+        return list(self._cache[1])
+
+    def _read(self) -> list[FeedConfig]:
         try:
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

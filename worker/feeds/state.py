@@ -12,9 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..models import utc_now
+from ..sqlite_db import open_shared
 from ..store.resources import mapping_text
-
-BUSY_TIMEOUT_S = 30
 
 
 class FeedState(BaseModel):
@@ -40,10 +39,7 @@ class FeedStateStore:
 
     def __init__(self, path: Path, mappings_dir: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.executescript(mapping_text(mappings_dir, "feeds.sql"))
+        self.conn = open_shared(self.path, mapping_text(mappings_dir, "feeds.sql"))
 
     def close(self) -> None:
         self.conn.close()
@@ -119,6 +115,15 @@ class FeedStateStore:
                 )
                 taken.append(True)
         return taken
+
+    def is_taken(self, keys: Sequence[str]) -> bool:
+        """Whether ``claim`` would refuse the item: a key is done, or leased and the lease holds."""
+        marks = ",".join("?" * len(keys))
+        row = self.conn.execute(
+            f"SELECT 1 FROM seen_items WHERE key IN ({marks}) AND (status = 'done' OR lease_until > ?) LIMIT 1",
+            [*keys, time.time()],
+        )
+        return row.fetchone() is not None
 
     def complete(self, keys: Sequence[str]) -> None:
         self._set_status(keys, "done")

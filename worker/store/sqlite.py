@@ -13,6 +13,7 @@ from ..errors import StoreError, TransientStoreError
 from ..models import Article, FacetCount, Failure, IndexOutcome, SearchHit, SearchQuery, SearchResult, StoreStats
 from . import sqlite_query as q
 from .base import ArticleStore, Fingerprint, is_unchanged
+from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
 
 BUSY_TIMEOUT_MS = 30_000
@@ -37,15 +38,11 @@ class SqliteStore(ArticleStore):
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            return conn
+            return open_shared(self.path, mapping_text(self.mappings_dir, "sqlite.sql"), BUSY_TIMEOUT_MS / 1000)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}; check the path and its permissions (NEWSWORKER_SQLITE_PATH)") from None
+            raise StoreError(
+                f"cannot open SQLite store {self.path}: {exc}; check the path and its permissions (NEWSWORKER_SQLITE_PATH)"
+            ) from None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -71,10 +68,9 @@ class SqliteStore(ArticleStore):
     # -- interface ------------------------------------------------------------------
 
     def setup(self) -> None:
-        try:
-            self.conn.executescript(mapping_text(self.mappings_dir, "sqlite.sql"))
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot create the schema in {self.path}: {exc}") from None
+        """The schema is applied when the connection opens; opening is all setup needs."""
+        if self._conn is None:
+            self._conn = self._connect()
 
     def fingerprints(self, ids: Sequence[str]) -> dict[str, Fingerprint]:
         found: dict[str, Fingerprint] = {}
