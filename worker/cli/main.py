@@ -31,7 +31,7 @@ PROGRESS_ABOVE = 5
 @click.version_option(__version__, prog_name="newsworker")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
-    """newsworker: ingest news from files (and feeds), extract entities and figures, search them.
+    """newsworker: ingest news from files and feeds, extract entities and figures, search them.
 
     Settings come from NEWSWORKER_* environment variables or .env (see config/settings.md).
     With no NEWSWORKER_BROKER_URL, tasks run in this process and the store is SQLite
