@@ -426,8 +426,32 @@ def test_seed_metadata(seed_result, seed_article):
     assert seed_result.extractor_version
     assert seed_result.id == seed_article.id
     assert seed_result.body == seed_article.body
-    assert seed_result.events == []
+    assert seed_result.events  # see test_seed_events
     assert seed_article.figures == [] and seed_article.extractor_version is None  # input untouched
+
+
+def test_seed_events(seed_result):
+    events = {(e.type, e.actor, e.location, e.value, e.from_value, e.to_value, e.measure) for e in seed_result.events}
+    assert ("troop_level", "United States", "Iraq", 2500, None, None, None) in events
+    assert ("troop_level", "United States", "Afghanistan", 2500, None, None, None) in events
+    assert ("troop_level_change", "United States", "Iraq", 500, 3000, 2500, None) in events
+    assert ("casualties", "United States", None, 4500, None, None, "killed") in events
+    assert ("casualties", "United States", None, 32000, None, None, "injured") in events
+    keys = [e.key for e in seed_result.events]
+    assert len(keys) == len(set(keys))
+    assert "troop_level:united-states:iraq:2500:2021-01" in keys
+    # "at a high point in 2011 there were 98,000 troops" is a 2011 fact, not a January 2021 one
+    assert "troop_level:united-states:afghanistan:98000:2011-01" in keys
+
+
+def test_seed_entities_are_canonical(seed_result):
+    by_name = {e.canonical: e for e in seed_result.entities}
+    assert by_name["United States"].iso_code == "US"
+    assert {"US", "American", "the United States"} <= set(by_name["United States"].forms)
+    assert by_name["Afghanistan"].iso_code == "AF" and "Aghanistan" in by_name["Afghanistan"].forms
+    assert "Iraqi" in by_name["Iraq"].forms
+    assert by_name["US Department of Defense"].forms == ["Pentagon"]
+    assert "Defence" not in by_name
 
 
 def test_empty_standfirst(extractor):

@@ -83,9 +83,11 @@ class EventMention(Contract):
     key: str
     actor: str | None = None
     location: str | None = None
-    value: float | None = None
+    value: float | None = Field(default=None, description="the level, the casualty count, or the size of a change")
     from_value: float | None = None
     to_value: float | None = None
+    delta: float | None = Field(default=None, description="signed change: negative for a cut")
+    measure: Literal["killed", "injured"] | None = None
     date: datetime | None = None
     sentence: str = ""
 

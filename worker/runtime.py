@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from .extract import Extractor, load_model
+from .extract.canonical import Canonicalizer
 from .feeds.http import Fetcher
 from .feeds.poll import FeedPoller, IndexHere, ItemSink
 from .feeds.registry import Registry
@@ -26,7 +27,8 @@ class Runtime:
 
     @cached_property
     def extractor(self) -> Extractor:
-        return Extractor(load_model(self.settings.spacy_model))
+        canonicalizer = Canonicalizer.from_files(self.settings.aliases_file, self.settings.countries_file)
+        return Extractor(load_model(self.settings.spacy_model), canonicalizer=canonicalizer)
 
     @cached_property
     def fetcher(self) -> Fetcher:

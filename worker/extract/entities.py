@@ -1,8 +1,8 @@
-"""Named entities from spaCy, cleaned and counted per article.
+"""Named entities from spaCy, cleaned, canonicalised and counted per article.
 
-First pass of canonicalisation: honorifics and titles stripped, leading articles and
-possessives dropped, a bare surname resolved to the full name met in the same article,
-agency credits dropped. Country names and aliases arrive with the extraction issue.
+Honorifics and titles stripped, leading articles and possessives dropped, a bare surname
+resolved to the full name met in the same article, agency credits dropped; countries,
+demonyms and aliases resolved by the Canonicalizer (config/countries.toml, aliases.toml).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from spacy.tokens import Span
 
 from ..models import Entity
+from .canonical import Canonicalizer, Resolved
 
 KEEP_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
 # Credits and caption markers that NER mistakes for organisations.
-JUNK = {"files", "file", "afp", "ap", "reuters", "getty", "getty images", "epa", "photo", "troop", "troops"}
+JUNK = {"files", "file", "afp", "ap", "reuters", "getty", "getty images", "epa", "photo", "troop", "troops",
+        "defence", "defense"}
 _TITLES = (
     r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|First Lady|President|Vice President|"
     r"Prime Minister|Minister|Secretary|Defen[cs]e Secretary|Secretary of State|General|Gen|Colonel|Col|"
@@ -40,8 +42,8 @@ def clean_name(text: str, label: str) -> str:
     return name.strip()
 
 
-def collect_entities(spans: Iterable[Span]) -> list[Entity]:
-    """One Entity per (canonical name, label), most mentioned first."""
+def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None = None) -> list[Entity]:
+    """One Entity per canonical name (places merged by ISO code), most mentioned first."""
     mentions: list[tuple[str, str, str]] = []  # (surface form, label, cleaned)
     for span in spans:
         if span.label_ not in KEEP_LABELS:
@@ -51,19 +53,25 @@ def collect_entities(spans: Iterable[Span]) -> list[Entity]:
             continue
         mentions.append((" ".join(span.text.split()), span.label_, cleaned))
     full_names = _full_names(m for m in mentions if m[1] == "PERSON")
-    forms: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    forms: dict[Resolved, Counter[str]] = defaultdict(Counter)
     for surface, label, cleaned in mentions:
-        canonical = full_names.get(cleaned, cleaned) if label == "PERSON" else cleaned
-        forms[(canonical, label)][surface] += 1
+        if label == "PERSON":
+            resolved = Resolved(full_names.get(cleaned, cleaned), label)
+        elif canonicalizer is not None:
+            resolved = canonicalizer.resolve(cleaned, label)
+        else:
+            resolved = Resolved(cleaned, label)
+        forms[resolved][surface] += 1
     entities = [
         Entity(
             text=counter.most_common(1)[0][0],
-            label=label,
-            canonical=canonical,
+            label=resolved.label,
+            canonical=resolved.canonical,
+            iso_code=resolved.iso_code,
             count=sum(counter.values()),
             forms=sorted(counter),
         )
-        for (canonical, label), counter in forms.items()
+        for resolved, counter in forms.items()
     ]
     return sorted(entities, key=lambda e: (-e.count, e.canonical))
 

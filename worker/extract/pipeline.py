@@ -10,11 +10,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..models import Article, Failure, Figure, TextField
+from ..settings import DEFAULT_CONFIG_DIR
+from .canonical import Canonicalizer
 from .entities import collect_entities
+from .events import build_events
 from .figures import extract_figures
 
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with text length; long bodies are parsed in pieces.
 MAX_CHUNK_CHARS = 100_000
@@ -33,9 +36,12 @@ class Extractor:
 
     version = EXTRACTOR_VERSION
 
-    def __init__(self, nlp: Language, batch_size: int = 64):
+    def __init__(self, nlp: Language, batch_size: int = 64, canonicalizer: Canonicalizer | None = None):
         self.nlp = nlp
         self.batch_size = batch_size
+        self.canon = canonicalizer or Canonicalizer.from_files(
+            DEFAULT_CONFIG_DIR / "aliases.toml", DEFAULT_CONFIG_DIR / "countries.toml"
+        )
 
     def extract(self, article: Article) -> Article:
         result = self.extract_many([article])[0]
@@ -84,11 +90,12 @@ class Extractor:
         for unit, doc in parts:
             spans.extend(doc.ents)
             figures.extend(extract_figures(doc, unit.field, unit.base))
+        entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
-                "entities": collect_entities(spans),
+                "entities": entities,
                 "figures": figures,
-                "events": [],
+                "events": build_events(figures, article.published_at, self.canon),
                 "extractor_version": self.version,
             }
         )

@@ -1,0 +1,115 @@
+"""Canonical names (countries, demonyms, aliases, misspellings) and events from figures."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from worker.extract.canonical import Canonicalizer, key, one_edit
+from worker.extract.events import bucket, build_events, sentence_date
+from worker.models import Figure
+from worker.settings import DEFAULT_CONFIG_DIR
+
+JAN_15 = datetime(2021, 1, 15, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def canon() -> Canonicalizer:
+    return Canonicalizer.from_files(DEFAULT_CONFIG_DIR / "aliases.toml", DEFAULT_CONFIG_DIR / "countries.toml")
+
+
+@pytest.mark.parametrize("name, label", [("US", "GPE"), ("U.S.", "GPE"), ("the United States", "GPE"), ("America", "GPE"),
+                                         ("American", "NORP"), ("United States of America", "GPE")])
+def test_us_forms_are_one_country(canon, name, label):
+    resolved = canon.resolve(name, label)
+    assert (resolved.canonical, resolved.iso_code, resolved.label) == ("United States", "US", "GPE")
+
+
+@pytest.mark.parametrize("name, expected", [("Iraqi", "Iraq"), ("Afghan", "Afghanistan"), ("Russian Federation", "Russia"),
+                                            ("UK", "United Kingdom"), ("Syrian Arab Republic", "Syria")])
+def test_demonyms_and_formal_names(canon, name, expected):
+    assert canon.resolve(name, "NORP" if name.endswith(("i", "n")) else "GPE").canonical == expected
+
+
+@pytest.mark.parametrize("form", ["ISIS", "ISIL", "Daesh", "Islamic State", "the Islamic State"])
+def test_isis_aliases(canon, form):
+    assert canon.resolve(form, "ORG").canonical == "ISIS"
+
+
+def test_pentagon_is_the_defense_department(canon):
+    assert canon.resolve("Pentagon", "FAC").canonical == "US Department of Defense"
+
+
+def test_one_edit_misspelling_of_a_country(canon):
+    assert canon.resolve("Aghanistan", "GPE").iso_code == "AF"
+    assert canon.resolve("Irak", "GPE").canonical == "Irak"  # too short to guess
+    assert canon.resolve("Aghanistan", "PERSON").canonical == "Aghanistan"
+
+
+def test_unknown_names_pass_through(canon):
+    resolved = canon.resolve("Baghdad", "GPE")
+    assert (resolved.canonical, resolved.iso_code) == ("Baghdad", None)
+
+
+def test_one_edit_and_key():
+    assert one_edit("afghanistan", "aghanistan") and one_edit("iraq", "iraqs") and one_edit("cat", "cut")
+    assert not one_edit("iraq", "iraq") and not one_edit("iran", "iraq ") and not one_edit("abc", "xyz")
+    assert key("The U.S.") == "us"
+
+
+def _fig(value, category="troops", role="level", location="Iraq", counts="US troops", sentence="s") -> Figure:
+    return Figure(value=value, text=str(value), counts=counts, category=category, role=role,
+                  location=location, sentence=sentence, start=0, end=1)
+
+
+def test_cut_to_from_makes_a_change_and_a_level(canon):
+    s = "The US cut troop levels in Iraq to 2,500 from about 3,000."
+    events = build_events([_fig(2500, sentence=s, counts="troop levels"),
+                           _fig(3000, role="previous_level", sentence=s, counts="troop levels")], JAN_15, canon)
+    kinds = {e.type: e for e in events}
+    assert kinds["troop_level"].value == 2500 and kinds["troop_level"].actor == "United States"
+    change = kinds["troop_level_change"]
+    assert (change.from_value, change.to_value, change.delta, change.value) == (3000, 2500, -500, 500)
+
+
+def test_cut_by_computes_the_previous_level(canon):
+    s = "The Pentagon reduced US troops in Iraq by 500 to 2,500."
+    events = build_events([_fig(500, role="change", sentence=s), _fig(2500, sentence=s)], JAN_15, canon)
+    change = next(e for e in events if e.type == "troop_level_change")
+    assert (change.from_value, change.to_value, change.delta) == (3000, 2500, -500)
+
+
+def test_halved_and_withdrawal(canon):
+    halved = build_events([_fig(2500, sentence="US troops in Iraq were halved to 2,500.")], JAN_15, canon)
+    assert next(e for e in halved if e.type == "troop_level_change").from_value == 5000
+    s = "The US will withdraw 12,000 troops from Germany."
+    out = build_events([_fig(12000, role="change", location="Germany", sentence=s)], JAN_15, canon)
+    assert [(e.type, e.value, e.delta, e.location) for e in out] == [("troop_level_change", 12000, -12000, "Germany")]
+
+
+def test_same_fact_same_key_different_place_different_key(canon):
+    a = build_events([_fig(2500, sentence="There are now 2,500 US service members in Iraq.")], JAN_15, canon)
+    b = build_events([_fig(2480, sentence="Some 2,480 US troops remain in Iraq.")], JAN_15, canon)
+    c = build_events([_fig(2500, location="Afghanistan", sentence="2,500 US troops in Afghanistan.")], JAN_15, canon)
+    assert a[0].key == b[0].key
+    assert a[0].key != c[0].key
+
+
+def test_casualties_carry_their_measure(canon):
+    s = "Almost 4,500 American troops have been killed and more than 32,000 injured."
+    out = build_events([_fig(4500, "killed", "other", None, "American troops", s),
+                        _fig(32000, "injured", "other", None, "American troops", s)], JAN_15, canon)
+    assert {(e.measure, e.value, e.actor) for e in out} == {("killed", 4500, "United States"), ("injured", 32000, "United States")}
+
+
+def test_sentence_dates():
+    assert sentence_date("On January 3, 2020 it happened.", JAN_15) == datetime(2020, 1, 3, tzinfo=timezone.utc)
+    assert sentence_date("At a high point in 2011 there were 98,000.", JAN_15).year == 2011
+    assert sentence_date("Since the invasion in 2003, 4,500 died.", JAN_15) == JAN_15
+    assert sentence_date("It happened on March 3, 2030.", JAN_15) == JAN_15  # after publication: not the date
+
+
+@pytest.mark.parametrize("value, expected", [(2500, "2500"), (2480, "2500"), (3000, "3000"), (98000, "98000"), (12, "12"), (0.5, "0.5"), (None, "-")])
+def test_value_bucket(value, expected):
+    assert bucket(value) == expected
