@@ -22,6 +22,9 @@ HALVED = re.compile(r"\bhalv\w*\b", re.I)
 DOUBLED = re.compile(r"\bdoubl\w*\b", re.I)
 
 
+FIELD_ORDER = {"body": 0, "standfirst": 1, "title": 2}
+
+
 def build_events(figures: list[Figure], published: datetime | None, canon: Canonicalizer) -> list[EventMention]:
     """Events for every troop level, troop change and casualty count; one per key.
 
@@ -29,7 +32,8 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     name most often ("cut troop levels in Iraq" in an article about US troops).
     """
     by_sentence: dict[str, list[Figure]] = defaultdict(list)
-    for figure in figures:
+    # Body first: when a headline repeats a fact, the body's fuller sentence tells it.
+    for figure in sorted(figures, key=lambda f: FIELD_ORDER[f.field]):
         by_sentence[figure.sentence].append(figure)
     found = [e for s, group in by_sentence.items() for e in _sentence_events(s, group, sentence_date(s, published), canon)]
     actors = Counter(e.actor for e in found if e.actor)

@@ -325,10 +325,10 @@ def _is_percent(doc: Doc, c: _Candidate, noun: Token | None) -> bool:
 
 
 def _category(counts: str, noun: Token | None, verb: Token | None, money: bool, percent: bool) -> FigureCategory:
+    if percent:  # before money: "40 per cent" ends in "cent"
+        return "percent"
     if money:
         return "money"
-    if percent:
-        return "percent"
     cues = {t.lemma_.lower() for t in ([verb] if verb is not None else [])}
     if noun is not None:
         cues |= {noun.lemma_.lower()} | {c.lemma_.lower() for c in noun.children if c.dep_ in ("acl", "amod", "relcl")}

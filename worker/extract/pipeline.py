@@ -90,6 +90,9 @@ class Extractor:
         for unit, doc in parts:
             spans.extend(doc.ents)
             figures.extend(extract_figures(doc, unit.field, unit.base))
+        # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
+        figures = [f.model_copy(update={"location": self.canon.resolve(f.location, "GPE").canonical}) if f.location else f
+                   for f in figures]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
