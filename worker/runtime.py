@@ -48,7 +48,7 @@ class Runtime:
         return FeedPoller(self.fetcher, self.feed_states, self.registry, self.settings.feeds, sink)
 
     def close(self) -> None:
-        for name, closer in (("store", "close"), ("fetcher", "close"), ("feed_states", "close")):
+        for name in ("store", "fetcher", "feed_states"):
             if name in self.__dict__:
-                getattr(self.__dict__.pop(name), closer)()
+                self.__dict__.pop(name).close()
         self.__dict__.pop("poller", None)

@@ -18,6 +18,13 @@ INGEST_PATHS = "newsworker.ingest_paths"
 RETRY_BACKOFF_MAX = 600
 
 
+def _retry_store(task, runtime, exc: TransientStoreError) -> Exception:
+    """The store is unavailable: retry the task with exponential backoff, within the budget."""
+    countdown = min(2 ** task.request.retries, RETRY_BACKOFF_MAX)
+    log.warning("store unavailable, retry %d in %ss: %s", task.request.retries + 1, countdown, exc)
+    return task.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+
+
 @shared_task(bind=True, name=INGEST_PATHS, acks_late=True, reject_on_worker_lost=True)
 def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
     """Read, normalize, extract and index the files at ``paths``; returns a BatchReport as JSON."""
@@ -34,9 +41,7 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
             runtime.settings.max_file_bytes,
         )
     except TransientStoreError as exc:
-        countdown = min(2 ** self.request.retries, RETRY_BACKOFF_MAX)
-        log.warning("store unavailable, retry %d in %ss: %s", self.request.retries + 1, countdown, exc)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+        raise _retry_store(self, runtime, exc)
     log.info(
         "ingest_paths task=%s files=%d indexed=%d duplicates=%d failed=%d seconds=%.2f",
         self.request.id, len(paths), len(report.indexed), len(report.duplicates), len(report.failed),
@@ -83,8 +88,7 @@ def _poll_or_retry(task, runtime, url: str):
     try:
         report = runtime.poller.poll(feed)
     except TransientStoreError as exc:
-        countdown = min(2 ** task.request.retries, RETRY_BACKOFF_MAX)
-        raise task.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+        raise _retry_store(task, runtime, exc)
     log.info(
         "poll_feed task=%s feed=%s status=%s http=%s items=%d new=%d indexed=%d failed=%d seconds=%.3f",
         task.request.id, report.feed_url, report.status, report.http_status, report.items, report.new_items,
@@ -143,8 +147,7 @@ def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> 
     try:
         report = index_items(documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor)
     except TransientStoreError as exc:
-        countdown = min(2 ** self.request.retries, RETRY_BACKOFF_MAX)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
+        raise _retry_store(self, runtime, exc)
     log.info("ingest_feed_items task=%s items=%d indexed=%d failed=%d", self.request.id, len(documents),
              len(report.indexed), len(report.failed))
     return report.model_dump(mode="json")

@@ -156,10 +156,7 @@ def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, tim
 def _due(runtime, registered: dict[str, FeedConfig]) -> list[str]:
     states = runtime.feed_states.all()
     now = utc_now()
-    return [
-        url for url in registered
-        if url not in states or (not states[url].retired and (states[url].next_poll is None or states[url].next_poll <= now))
-    ]
+    return [url for url in registered if url not in states or states[url].is_due(now)]
 
 
 def _poll_line(r: PollReport) -> str:

@@ -1,7 +1,7 @@
 """Polling one feed: fetch -> parse -> new items -> (full article) -> ingest -> state.
 
-Orchestration over injected parts (fetcher, state store, registry, article store,
-extractor); the Celery task and the CLI call ``poll_feed``.
+Orchestration over injected parts (fetcher, state store, registry, and a sink that
+indexes or queues new items); the Celery poll tasks call ``FeedPoller.poll``.
 """
 
 from __future__ import annotations
@@ -117,11 +117,11 @@ class FeedPoller:
         body_hash = hashlib.sha256(result.content).hexdigest()
         if body_hash == state.body_hash:
             # Same bytes as last time from a server that ignores conditional GET: nothing new.
-            self.states.put(schedule.after_not_modified(state, result, now, interval).model_copy(update={"last_status": 200}))
+            self.states.put(schedule.after_not_modified(state, result, now, interval))
             return PollReport(feed_url=feed.url, status="not_modified", http_status=200, moved_to=result.moved_to)
         pre = drop_seen(result.content, feed.url, self.states.is_taken)
         if pre is not None and pre.data is None:  # every item seen before: nothing to parse
-            self.states.put(schedule.after_fetch_ok(state, result, now, interval, 0, None, pre.title).model_copy(update={"body_hash": body_hash}))
+            self.states.put(schedule.after_fetch_ok(state, result, now, interval, 0, None, pre.title, body_hash))
             return PollReport(feed_url=feed.url, status="ok", http_status=200, items=pre.total, moved_to=result.moved_to)
         try:
             parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type)
@@ -130,8 +130,7 @@ class FeedPoller:
         claimed, documents, notes = self._new_items(feed, parsed)
         report = self.sink(documents, claimed) if claimed else BatchReport()
         problem = "; ".join(filter(None, [parsed.problem, *notes])) or None
-        updated = schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title)
-        self.states.put(updated.model_copy(update={"body_hash": body_hash}))
+        self.states.put(schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title, body_hash))
         return PollReport(
             feed_url=feed.url, status="ok", http_status=200, items=pre.total if pre else len(parsed.items), new_items=len(claimed),
             report=report, problem=problem, moved_to=result.moved_to,

@@ -16,8 +16,10 @@ def backoff(interval: timedelta, errors: int, cap: timedelta) -> timedelta:
     return min(interval * (2 ** min(errors, 20)), cap)
 
 
-def after_fetch_ok(state: FeedState, result: FetchResult, now: datetime, interval: timedelta, new_items: int, problem: str | None, title: str | None) -> FeedState:
+def after_fetch_ok(state: FeedState, result: FetchResult, now: datetime, interval: timedelta, new_items: int,
+                   problem: str | None, title: str | None, body_hash: str | None = None) -> FeedState:
     return state.model_copy(update={
+        "body_hash": body_hash or state.body_hash,
         "etag": result.etag or state.etag,
         "last_modified": result.last_modified or state.last_modified,
         "last_status": result.status,
@@ -36,7 +38,7 @@ def after_not_modified(state: FeedState, result: FetchResult, now: datetime, int
     return state.model_copy(update={
         "etag": result.etag or state.etag,
         "last_modified": result.last_modified or state.last_modified,
-        "last_status": 304,
+        "last_status": result.status,  # 304, or 200 with the body seen last time
         "last_polled": now,
         "last_success": now,
         "last_error": None,

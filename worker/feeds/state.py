@@ -33,6 +33,9 @@ class FeedState(BaseModel):
     # Hash of the last 200 body: servers that ignore conditional GET cost no parsing when unchanged.
     body_hash: str | None = None
 
+    def is_due(self, now: datetime) -> bool:
+        return not self.retired and (self.next_poll is None or self.next_poll <= now)
+
 
 class FeedStateStore:
     """State per feed URL plus the item ledger; safe for several processes on one host."""
@@ -85,7 +88,7 @@ class FeedStateStore:
         with self._transaction():
             for url in urls:
                 state = self.get(url)
-                if state.retired or (state.next_poll is not None and state.next_poll > now):
+                if not state.is_due(now):
                     continue
                 self.put(state.model_copy(update={"next_poll": hold_until[url]}))
                 due.append(url)
