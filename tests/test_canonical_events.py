@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from worker.extract.canonical import Canonicalizer, key, one_edit
-from worker.extract.events import bucket, build_events, sentence_date
+from worker.extract.events import Hint, bucket, build_events, sentence_date
 from worker.models import Figure
 from worker.settings import DEFAULT_CONFIG_DIR
 
@@ -59,18 +59,64 @@ def test_one_edit_and_key():
 
 
 def _fig(value, category="troops", role="level", location="Iraq", counts="US troops", sentence="s") -> Figure:
-    return Figure(value=value, text=str(value), counts=counts, category=category, role=role,
+    return Figure(value=value, text=f"{value:,}", counts=counts, category=category, role=role,
                   location=location, sentence=sentence, start=0, end=1)
 
 
-def test_cut_to_from_makes_a_change_and_a_level(canon):
+def test_cut_to_from_is_one_change(canon):
     s = "The US cut troop levels in Iraq to 2,500 from about 3,000."
     events = build_events([_fig(2500, sentence=s, counts="troop levels"),
                            _fig(3000, role="previous_level", sentence=s, counts="troop levels")], JAN_15, canon)
-    kinds = {e.type: e for e in events}
-    assert kinds["troop_level"].value == 2500 and kinds["troop_level"].actor == "United States"
-    change = kinds["troop_level_change"]
-    assert (change.from_value, change.to_value, change.delta, change.value) == (3000, 2500, -500, 500)
+    [change] = events
+    assert change.type == "troop_level_change" and change.actor == "United States"
+    # value is the amount the text states; none is stated here, so only the delta says it
+    assert (change.from_value, change.to_value, change.delta, change.value) == (3000, 2500, -500, None)
+
+
+def test_level_down_from_and_a_separate_level(canon):
+    s = "The US now has 2,500 troops in Afghanistan, down from roughly 4,500, and 2,500 in Iraq."
+    events = build_events([_fig(2500, location="Afghanistan", sentence=s),
+                           _fig(4500, role="previous_level", location=None, sentence=s),
+                           _fig(2500, location="Iraq", sentence=s)], JAN_15, canon)
+    got = {(e.type, e.location, e.from_value, e.to_value, e.value) for e in events}
+    assert got == {("troop_level_change", "Afghanistan", 4500, 2500, None), ("troop_level", "Iraq", None, None, 2500)}
+
+
+def test_changes_of_two_countries_stay_apart(canon):
+    s = "America will double its troops in the Philippines to about 1,000, while Australia will send 250 more."
+    events = build_events([_fig(1000, location="Philippines", sentence=s), _fig(250, role="change", location="Philippines", sentence=s)],
+                          JAN_15, canon, [Hint("America"), Hint("Australia")])
+    got = {(e.actor, e.from_value, e.to_value, e.value) for e in events}
+    assert got == {("United States", 500, 1000, None), ("Australia", None, None, 250)}
+
+
+def test_amount_and_new_level_in_neighbouring_sentences_are_one_change(canon):
+    a = "About 500 additional US troops will be stationed in Germany."
+    b = "That will raise the number of US troops in Germany to about 35,500."
+    events = build_events([_fig(500, role="change", location="Germany", sentence=a),
+                           _fig(35500, location="Germany", sentence=b)], JAN_15, canon)
+    assert [(e.value, e.from_value, e.to_value, e.delta) for e in events] == [(500, 35000, 35500, 500)]
+
+
+def test_all_of_its_troops_out_goes_to_zero(canon):
+    s = "The United States will pull all of its roughly 1,000 military personnel out of Niger."
+    [event] = build_events([_fig(1000, role="change", location="Niger", sentence=s)], JAN_15, canon)
+    assert (event.value, event.from_value, event.to_value) == (1000, 1000, 0)
+
+
+def test_casualty_actor_is_the_victims_not_the_speakers(canon):
+    s = "Iraq's defence ministry said 150 militants had been killed."
+    [event] = build_events([_fig(150, "killed", "other", None, "militants", s)], JAN_15, canon, [Hint("Iraq", None)])
+    assert event.actor is None
+    [event] = build_events([_fig(11, "killed", "other", None, "soldiers", s)], JAN_15, canon, [Hint(None, "Malian")])
+    assert event.actor == "Mali"
+
+
+def test_capitals_and_aliases_act_for_their_country(canon):
+    assert canon.actor_country("Kyiv").canonical == "Ukraine"
+    assert canon.actor_country("the Pentagon").canonical == "United States"
+    assert canon.actor_country("Reuters") is None
+    assert canon.place("Niger").iso_code == "NE" and canon.place("Nigerian") is None
 
 
 def test_cut_by_computes_the_previous_level(canon):

@@ -434,7 +434,10 @@ def test_seed_events(seed_result):
     events = {(e.type, e.actor, e.location, e.value, e.from_value, e.to_value, e.measure) for e in seed_result.events}
     assert ("troop_level", "United States", "Iraq", 2500, None, None, None) in events
     assert ("troop_level", "United States", "Afghanistan", 2500, None, None, None) in events
-    assert ("troop_level_change", "United States", "Iraq", 500, 3000, 2500, None) in events
+    # "cut troop levels in Iraq to 2,500 from about 3,000": no amount is stated, the delta is implied
+    assert ("troop_level_change", "United States", "Iraq", None, 3000, 2500, None) in events
+    change = next(e for e in seed_result.events if e.type == "troop_level_change")
+    assert change.delta == -500
     assert ("casualties", "United States", None, 4500, None, None, "killed") in events
     assert ("casualties", "United States", None, 32000, None, None, "injured") in events
     keys = [e.key for e in seed_result.events]

@@ -30,10 +30,21 @@ def key(text: str) -> str:
 
 
 class Canonicalizer:
-    def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved]):
+    def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved],
+                 place_names: frozenset[str] = frozenset(), capitals: dict[str, Resolved] | None = None,
+                 alias_countries: dict[str, str] | None = None, alias_forms: frozenset[str] = frozenset()):
         self.aliases = aliases
+        # Alias forms exactly as written in config/aliases.toml, for case-sensitive matching in text.
+        self.alias_forms = alias_forms
         self.countries = countries
+        # Names and forms of countries, not demonyms: "Niger" is a place, "American" is not.
+        self.place_names = place_names
+        # Capitals and seats of power stand for their country as an actor ("Kyiv wants ...").
+        self.capitals = capitals or {}
+        # Aliases that act for a country ("the Pentagon" -> United States).
+        self.alias_countries = alias_countries or {}
         self._fuzzy = {k: v for k, v in countries.items() if len(k) >= MIN_FUZZY_LENGTH and " " not in k}
+        self._by_code = {v.iso_code: v for v in countries.values() if v.iso_code}
 
     @classmethod
     def from_files(cls, aliases_file: Path, countries_file: Path) -> "Canonicalizer":
@@ -54,6 +65,23 @@ class Canonicalizer:
     def country(self, text: str) -> Resolved | None:
         """The country a word or phrase names ("US", "American", "Iraqi forces" -> no)."""
         return self.countries.get(key(text))
+
+    def actor_country(self, text: str) -> Resolved | None:
+        """The country a phrase acts for: a country or demonym, a capital ("Kyiv"), or an
+        alias that stands for one ("the Pentagon"); one-edit misspellings of countries too."""
+        k = key(text)
+        found = self.countries.get(k) or self.capitals.get(k)
+        if found is None and k in self.aliases:
+            code = self.alias_countries.get(self.aliases[k].canonical)
+            found = self._by_code.get(code) if code else None
+        return found or self._one_edit_away(k)
+
+    def place(self, text: str) -> Resolved | None:
+        """A country or capital named by ``text`` (no demonyms), for finding places NER missed."""
+        k = key(text)
+        if k in self.capitals:
+            return Resolved(text, "GPE")
+        return self.countries.get(k) if k in self.place_names else None
 
     def _one_edit_away(self, k: str) -> Resolved | None:
         if len(k) < MIN_FUZZY_LENGTH:
@@ -76,29 +104,41 @@ def one_edit(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=4)
 def _load(aliases_file: str, countries_file: str) -> Canonicalizer:
-    return Canonicalizer(_aliases(Path(aliases_file)), _countries(Path(countries_file)))
+    aliases, alias_countries, forms = _aliases(Path(aliases_file))
+    countries, place_names, capitals = _countries(Path(countries_file))
+    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms)
 
 
-def _aliases(path: Path) -> dict[str, Resolved]:
+def _aliases(path: Path) -> tuple[dict[str, Resolved], dict[str, str], frozenset[str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     table: dict[str, Resolved] = {}
+    countries: dict[str, str] = {}
+    forms: set[str] = set()
     for entry in data.get("entity", []):
         resolved = Resolved(entry["canonical"], entry.get("label", "ORG"))
         for form in [entry["canonical"], *entry.get("forms", [])]:
             table[key(form)] = resolved
-    return table
+            forms.add(form)
+        if entry.get("country"):
+            countries[entry["canonical"]] = entry["country"]
+    return table, countries, frozenset(forms)
 
 
-def _countries(path: Path) -> dict[str, Resolved]:
+def _countries(path: Path) -> tuple[dict[str, Resolved], frozenset[str], dict[str, Resolved]]:
     config = tomllib.loads(path.read_text(encoding="utf-8"))
     names, forms, demonyms = config.get("names", {}), config.get("forms", {}), config.get("demonyms", {})
     table: dict[str, Resolved] = {}
+    place_names: set[str] = set()
+    capitals: dict[str, Resolved] = {}
     for country in pycountry.countries:
         code = country.alpha_2
         canonical = names.get(code) or getattr(country, "common_name", None) or country.name
         resolved = Resolved(canonical, "GPE", code)
         official = getattr(country, "official_name", None)
-        for form in (canonical, country.name, official, *forms.get(code, []), *demonyms.get(code, [])):
-            if form:
-                table.setdefault(key(form), resolved)
-    return table
+        place_forms = [f for f in (canonical, country.name, official, *forms.get(code, [])) if f]
+        for form in (*place_forms, *demonyms.get(code, [])):
+            table.setdefault(key(form), resolved)
+        place_names.update(key(f) for f in place_forms)
+        for city in config.get("capitals", {}).get(code, []):
+            capitals[key(city)] = resolved
+    return table, frozenset(place_names), capitals

@@ -19,12 +19,13 @@ from .canonical import Canonicalizer, Resolved
 KEEP_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
 # Credits and caption markers that NER mistakes for organisations.
 JUNK = {"files", "file", "afp", "ap", "reuters", "getty", "getty images", "epa", "photo", "troop", "troops",
-        "defence", "defense"}
+        "defence", "defense", "marines", "marine", "media", "press"}
 _TITLES = (
     r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|First Lady|President|Vice President|"
     r"Prime Minister|Minister|Secretary|Defen[cs]e Secretary|Secretary of State|General|Gen|Colonel|Col|"
     r"Lieutenant|Lt|Captain|Capt|Sergeant|Sgt|Major|Maj|Admiral|Adm|Senator|Sen|Representative|Rep|"
-    r"Governor|Gov|Judge|Justice|King|Queen|Prince|Princess|Pope|Rev|Reverend|Sheikh|Ayatollah|acting"
+    r"Governor|Gov|Judge|Justice|King|Queen|Prince|Princess|Pope|Rev|Reverend|Sheikh|Ayatollah|acting|"
+    r"Defen[cs]e|Foreign|Home|Interior|Chancellor|Premier|Commander|Chief|Spokesman|Spokeswoman|of"
 )
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -39,6 +40,8 @@ def clean_name(text: str, label: str) -> str:
         name = _TITLE_PREFIX.sub("", name)
     else:
         name = _ARTICLE.sub("", name)
+    if name.isupper() and len(name) > 4 and " " not in name:
+        name = name.title()  # a dateline "WASHINGTON —" names Washington; "NATO" stays
     return name.strip()
 
 
@@ -49,9 +52,11 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
         if span.label_ not in KEEP_LABELS:
             continue
         cleaned = clean_name(span.text, span.label_)
-        if not cleaned or cleaned.lower() in JUNK or not any(c.isalpha() for c in cleaned):
+        # A name has a capital: "defence ministry" is a description NER mistook for one.
+        if not cleaned or cleaned.lower() in JUNK or not any(c.isupper() for c in cleaned):
             continue
         mentions.append((" ".join(span.text.split()), span.label_, cleaned))
+    mentions = _people_behind_titles(mentions)
     full_names = _full_names(m for m in mentions if m[1] == "PERSON")
     forms: dict[Resolved, Counter[str]] = defaultdict(Counter)
     for surface, label, cleaned in mentions:
@@ -74,6 +79,20 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
         for resolved, counter in forms.items()
     ]
     return sorted(entities, key=lambda e: (-e.count, e.canonical))
+
+
+def _people_behind_titles(mentions: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """"Secretary of Defense Lloyd Austin" tagged an organisation: a title, then a name whose
+    surname the article uses for a person ("Austin said"), is that person."""
+    surnames = {cleaned.split()[-1] for _, label, cleaned in mentions if label == "PERSON"}
+    out = []
+    for surface, label, cleaned in mentions:
+        if label != "PERSON":
+            stripped = clean_name(surface, "PERSON")
+            if stripped != cleaned and len(stripped.split()) >= 2 and stripped.split()[-1] in surnames:
+                label, cleaned = "PERSON", stripped
+        out.append((surface, label, cleaned))
+    return out
 
 
 def _full_names(people: Iterable[tuple[str, str, str]]) -> dict[str, str]:

@@ -10,41 +10,198 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import EventMention, Figure
 from ..normalize.dates import latest_date_in_text
 from .canonical import Canonicalizer
+from .lexicon import APPROX, AT_LEAST, AT_MOST
 
-DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w* (?:out|back)|draw\w*down|drawdown|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
-INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*)\b", re.I)
+QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda p: -len(p))
+
+DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w*down|drawdown|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
+INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further)\b", re.I)
 HALVED = re.compile(r"\bhalv\w*\b", re.I)
 DOUBLED = re.compile(r"\bdoubl\w*\b", re.I)
 
 
 FIELD_ORDER = {"body": 0, "standfirst": 1, "title": 2}
+_ALL_OF = re.compile(r"\ball (?:of )?(?:its|their|the|our|his|her)\b", re.I)
 
 
-def build_events(figures: list[Figure], published: datetime | None, canon: Canonicalizer) -> list[EventMention]:
+@dataclass(frozen=True)
+class Hint:
+    """What the parse said about a figure beyond the Figure contract: whose, as written."""
+
+    actor: str | None = None
+    nationality: str | None = None
+
+
+@dataclass
+class _Item:
+    figure: Figure
+    actor: str | None  # canonical country, or None
+    lead: str
+
+
+def build_events(figures: list[Figure], published: datetime | None, canon: Canonicalizer,
+                 hints: Sequence[Hint | None] | None = None) -> list[EventMention]:
     """Events for every troop level, troop change and casualty count; one per key.
 
-    An event whose sentence names no actor takes the actor the article's other events
-    name most often ("cut troop levels in Iraq" in an article about US troops).
+    A troop event whose sentence names no actor takes the actor the article's other troop
+    events name most often ("cut troop levels in Iraq" in an article about US troops).
     """
-    by_sentence: dict[str, list[Figure]] = defaultdict(list)
+    hints = list(hints) if hints is not None else [None] * len(figures)
+    by_sentence: dict[str, list[tuple[Figure, Hint]]] = defaultdict(list)
     # Body first: when a headline repeats a fact, the body's fuller sentence tells it.
-    for figure in sorted(figures, key=lambda f: FIELD_ORDER[f.field]):
-        by_sentence[figure.sentence].append(figure)
-    found = [e for s, group in by_sentence.items() for e in _sentence_events(s, group, sentence_date(s, published), canon)]
-    actors = Counter(e.actor for e in found if e.actor)
+    order = sorted(range(len(figures)), key=lambda i: FIELD_ORDER[figures[i].field])
+    for i in order:
+        by_sentence[figures[i].sentence].append((figures[i], hints[i] or Hint()))
+    found: list[EventMention] = []
+    for sentence, group in by_sentence.items():
+        found.extend(_sentence_events(sentence, group, sentence_date(sentence, published), canon))
+    found = _merge_split_changes(found)
+    actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     events: dict[str, EventMention] = {}
     for event in found:
-        if event.actor is None:
+        if event.actor is None and event.type != "casualties":
             actor = next((a for a, _ in actors.most_common() if a != event.location), None)
             event = event.model_copy(update={"actor": actor})
-            event = event.model_copy(update={"key": event_key(event)})
+        event = event.model_copy(update={"key": event_key(event)})
         events.setdefault(event.key, event)
     return list(events.values())
+
+
+def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: datetime | None,
+                     canon: Canonicalizer) -> list[EventMention]:
+    leads = _leads(sentence, [f for f, _ in group])
+    items = []
+    for (figure, hint), lead in zip(group, leads):
+        if figure.category == "troops":
+            actor = _country(hint.actor, canon) or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon)
+        else:
+            actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
+        items.append(_Item(figure, actor, lead))
+    out = _troop_events(sentence, [i for i in items if i.figure.category == "troops"], date, canon)
+    for item in items:
+        if item.figure.category in ("killed", "injured"):
+            out.append(_event("casualties", [item], sentence, date, canon, value=item.figure.value, measure=item.figure.category))
+    return out
+
+
+def _troop_events(sentence: str, troops: list[_Item], date: datetime | None, canon: Canonicalizer) -> list[EventMention]:
+    """Levels stand alone; a change gathers its new level ("to"), old level ("from") and
+    amount ("by", "another 350") from the same sentence when they are about the same place."""
+    moving = bool(DECREASE.search(sentence) or INCREASE.search(sentence))
+    plain: list[_Item] = []
+    groups: list[dict[str, _Item]] = []
+    current: dict[str, _Item] | None = None
+    for item in troops:
+        slot = _slot(item, moving)
+        if slot == "level":
+            plain.append(item)
+            continue
+        if current is not None and slot not in current and _compatible(current.values(), item):
+            current[slot] = item
+        elif slot == "from" and current is None and plain and _compatible([plain[-1]], item):
+            current = {"to": plain.pop(), "from": item}  # "2,500 troops, down from 4,500"
+            groups.append(current)
+        else:
+            current = {slot: item}
+            groups.append(current)
+    out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain]
+    out.extend(_change_event(g, sentence, date, canon) for g in groups)
+    return out
+
+
+def _slot(item: _Item, moving: bool) -> str:
+    role = item.figure.role
+    if role == "change":
+        return "by"
+    if role == "previous_level":
+        return "from"
+    if item.lead == "to" and (moving or HALVED.search(item.figure.sentence) or DOUBLED.search(item.figure.sentence)):
+        return "to"
+    return "level"
+
+
+def _compatible(items, item: _Item) -> bool:
+    for other in items:
+        for a, b in ((other.figure.location, item.figure.location), (other.actor, item.actor)):
+            if a and b and a != b:
+                return False
+    return True
+
+
+def _change_event(group: dict[str, _Item], sentence: str, date: datetime | None, canon: Canonicalizer) -> EventMention:
+    to = group["to"].figure.value if "to" in group else None
+    frm = group["from"].figure.value if "from" in group else None
+    change = group["by"].figure.value if "by" in group else None
+    sign = -1 if DECREASE.search(sentence) and not INCREASE.search(sentence) else 1
+    if change is not None and to is None and frm is None and sign < 0 and _ALL_OF.search(sentence):
+        frm, to = change, 0.0  # "pull all of its 1,000 personnel out"
+    if frm is None and to is not None and change is not None:
+        frm = to - sign * change
+    if frm is None and to is not None and HALVED.search(sentence):
+        frm = to * 2
+    if frm is None and to is not None and DOUBLED.search(sentence):
+        frm = to / 2
+    if to is None and frm is not None and change is not None:
+        to = frm + sign * change
+    delta = to - frm if to is not None and frm is not None else (sign * change if change is not None else None)
+    members = sorted(group.values(), key=lambda i: i.figure.start)
+    return _event("troop_level_change", members, sentence, date, canon, value=change,
+                  from_value=frm, to_value=to, delta=delta)
+
+
+def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
+    """"500 more troops will be stationed in Germany. ... raise the number to 35,500": one
+    change told in two neighbouring sentences, amount in one and new level in the next."""
+    out: list[EventMention] = []
+    for event in events:
+        last = out[-1] if out else None
+        if last is not None and _halves(last, event):
+            amount, level = (last, event) if last.value is not None else (event, last)
+            sign = -1 if (amount.delta or 0) < 0 else 1
+            merged = last.model_copy(update={
+                "value": amount.value, "to_value": level.to_value, "from_value": level.to_value - sign * amount.value,
+                "delta": sign * amount.value, "location": last.location or event.location, "actor": last.actor or event.actor,
+            })
+            out[-1] = merged
+            continue
+        out.append(event)
+    return out
+
+
+def _halves(a: EventMention, b: EventMention) -> bool:
+    if a.type != "troop_level_change" or b.type != "troop_level_change":
+        return False
+    if (a.location and b.location and a.location != b.location) or (a.actor and b.actor and a.actor != b.actor):
+        return False
+    amount_only = lambda e: e.value is not None and e.to_value is None and e.from_value is None  # noqa: E731
+    level_only = lambda e: e.value is None and e.to_value is not None and e.from_value is None  # noqa: E731
+    return (amount_only(a) and level_only(b)) or (level_only(a) and amount_only(b))
+
+
+def _leads(sentence: str, figures: list[Figure]) -> list[str]:
+    """The word before each figure and its qualifier, found in the sentence text in order."""
+    leads, cursor = [], 0
+    for figure in figures:
+        at = sentence.find(figure.text, cursor) if figure.text else -1
+        if at < 0:
+            leads.append("")
+            continue
+        cursor = at + len(figure.text)
+        before = sentence[:at].lower().split()
+        words = " ".join(before[-5:])
+        for phrase in QUALIFIER_PHRASES:
+            if words == phrase or words.endswith(" " + phrase):
+                before = before[: len(before) - len(phrase.split())]
+                break
+        leads.append(before[-1].strip(",;:") if before else "")
+    return leads
 
 
 _SINCE = re.compile(r"\bsince\b", re.I)
@@ -66,43 +223,10 @@ def sentence_date(sentence: str, published: datetime | None) -> datetime | None:
     return published
 
 
-def _sentence_events(sentence: str, figures: list[Figure], date: datetime | None, canon: Canonicalizer) -> list[EventMention]:
-    out: list[EventMention] = []
-    troops = [f for f in figures if f.category == "troops"]
-    levels = [f for f in troops if f.role == "level"]
-    previous = [f for f in troops if f.role == "previous_level"]
-    changes = [f for f in troops if f.role == "change"]
-    for figure in levels:
-        out.append(_event("troop_level", figure, sentence, date, canon, value=figure.value))
-    if levels and (previous or changes or HALVED.search(sentence) or DOUBLED.search(sentence)):
-        to = levels[0]
-        frm = previous[0].value if previous else None
-        change = changes[0].value if changes else None
-        sign = -1 if DECREASE.search(sentence) and not INCREASE.search(sentence) else 1
-        if frm is None and change is not None:
-            frm = to.value - sign * change
-        if frm is None and HALVED.search(sentence):
-            frm = to.value * 2
-        if frm is None and DOUBLED.search(sentence):
-            frm = to.value / 2
-        delta = to.value - frm if frm is not None else (sign * change if change is not None else None)
-        out.append(_event("troop_level_change", to, sentence, date, canon, value=abs(delta) if delta is not None else None,
-                          from_value=frm, to_value=to.value, delta=delta))
-    elif changes:
-        figure = changes[0]
-        sign = -1 if DECREASE.search(sentence) and not INCREASE.search(sentence) else 1
-        out.append(_event("troop_level_change", figure, sentence, date, canon, value=figure.value, delta=sign * figure.value))
-    for figure in figures:
-        if figure.category in ("killed", "injured"):
-            out.append(_event("casualties", figure, sentence, date, canon, value=figure.value, measure=figure.category))
-    return out
-
-
-def _event(kind: str, figure: Figure, sentence: str, date: datetime | None, canon: Canonicalizer, **values) -> EventMention:
-    location = _place(figure.location, canon)
-    actor = _actor(figure.counts, sentence, location, canon)
-    mention = EventMention(type=kind, key="", actor=actor, location=location, date=date, sentence=sentence, **values)
-    return mention.model_copy(update={"key": event_key(mention)})
+def _event(kind: str, items: list[_Item], sentence: str, date: datetime | None, canon: Canonicalizer, **values) -> EventMention:
+    location = next((p for p in (_place(i.figure.location, canon) for i in items) if p), None)
+    actor = next((i.actor for i in items if i.actor), None)
+    return EventMention(type=kind, key="", actor=actor, location=location, date=date, sentence=sentence, **values)
 
 
 def _place(location: str | None, canon: Canonicalizer) -> str | None:
@@ -111,19 +235,32 @@ def _place(location: str | None, canon: Canonicalizer) -> str | None:
     return canon.resolve(location, "GPE").canonical
 
 
-def _actor(counts: str, sentence: str, location: str | None, canon: Canonicalizer) -> str | None:
-    """Whose troops or people: a country in what is counted ("US service members"), else
-    the first country the sentence names that is not where it happens."""
+def _country(text: str | None, canon: Canonicalizer) -> str | None:
+    found = canon.actor_country(text) if text else None
+    return found.canonical if found is not None else None
+
+
+def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Canonicalizer) -> str | None:
+    """Whose troops when the parse did not say: a country in what is counted ("US service
+    members"), else the first country the sentence names that is not where it happens."""
+    found = _country_in(counts, canon)
+    if found:
+        return found
+    for token in re.findall(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence):
+        for candidate in (token, *token.split()):
+            country = canon.country(candidate)
+            if country is not None and country.canonical != location:
+                return country.canonical
+    return None
+
+
+def _country_in(counts: str, canon: Canonicalizer) -> str | None:
+    """A country or nationality inside what is counted: "US service members", "Iraqi soldiers"."""
     words = counts.split()
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
             country = canon.country(" ".join(words[i : i + size]))
             if country is not None:
-                return country.canonical
-    for token in re.findall(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence):
-        for candidate in (token, *token.split()):
-            country = canon.country(candidate)
-            if country is not None and country.canonical != location:
                 return country.canonical
     return None
 

@@ -16,9 +16,17 @@ from .numbers import SCALES, SUFFIXES, is_number_word, is_vague, parse_number
 
 NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
-PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout"}
+PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout", "near", "outside",
+                      "around", "toward", "towards", "through", "across"}
 CURRENCY_SIGNS = {"$", "£", "€", "¥", "us$"}
 PERCENT_TOKENS = {"%", "percent", "pct"}
+# "250 more", "another 350", "a further 1,000", "500 additional": an addition, not a level.
+ADDED_WORDS = {"more", "additional", "another", "further", "extra", "fresh"}
+# "the number of troops" counts troops.
+QUANTITY_NOUNS = {"number", "level", "total", "size", "strength", "count", "tally"}
+# "all of its 1,000 personnel", "some of the 500".
+PARTITIVES = {"all", "some", "most", "many", "half", "each", "both", "none"}
+PRONOUNS = {"them", "those", "these", "they"}
 _PHONE = re.compile(r"^\+?\(?\d[\d()\-. ]{5,}\d$")
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _QUALIFIERS: list[tuple[str, Qualifier]] = sorted(
@@ -27,6 +35,17 @@ _QUALIFIERS: list[tuple[str, Qualifier]] = sorted(
     + [(p, "at_most") for p in lexicon.AT_MOST],
     key=lambda pair: -len(pair[0]),
 )
+
+
+@dataclass(frozen=True)
+class Found:
+    """A figure and, as written, whose troops or people it counts ("US", "Britain", "Kyiv")."""
+
+    figure: Figure
+    actor: str | None
+    # Only the nationality written in the counted phrase ("Iraqi soldiers"): for casualties the
+    # clause's subject is more often the killer than the killed.
+    nationality: str | None = None
 
 
 @dataclass
@@ -40,19 +59,28 @@ class _Candidate:
 
 def extract_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Figure]:
     """Every counting number in ``doc``; ``base`` is added to character offsets."""
-    figures: list[Figure] = []
+    return [found.figure for found in find_figures(doc, field, base)]
+
+
+def find_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Found]:
+    """Figures with, as written, whose troops or people each counts."""
+    found: list[Found] = []
     # Span.ents scans every entity of the doc; bucketing once keeps long texts linear.
     places: dict[int, list[Span]] = {}
     for ent in doc.ents:
         if ent.label_ in PLACE_ENTS:
             places.setdefault(ent.sent.start, []).append(ent)
+    last_counts = ""
     for sent in doc.sents:
-        previous: list[Figure] = []
-        for candidate in _candidates(sent):
-            figure = _figure(sent, candidate, previous, field, base, places.get(sent.start, []))
-            previous.append(figure)
-        figures.extend(previous)
-    return figures
+        previous: list[Found] = []
+        candidates = _candidates(sent)
+        for candidate in candidates:
+            others = [o for o in candidates if o is not candidate]
+            item = _figure(sent, candidate, previous, field, base, places.get(sent.start, []), others, last_counts)
+            previous.append(item)
+            last_counts = item.figure.counts or last_counts
+        found.extend(previous)
+    return found
 
 
 def _candidates(sent: Span) -> list[_Candidate]:
@@ -150,6 +178,8 @@ def _phone_part(token: Token) -> bool:
 def _qualifier(sent: Span, start: int, tokens: Span) -> Qualifier:
     if is_vague([t.text for t in tokens]):
         return "at_least"
+    if start > sent.start and sent.doc[start - 1].lower_ in CURRENCY_SIGNS:
+        start -= 1  # "more than $43bn"
     before = " ".join(t.lower_ for t in sent.doc[max(sent.start, start - 4) : start])
     for phrase, qualifier in _QUALIFIERS:
         if before == phrase or before.endswith(" " + phrase):
@@ -205,18 +235,29 @@ def _is_range(doc: Doc, left: _Candidate, right: _Candidate) -> bool:
     return joiner in ("to", "-", "–") and before not in ("from", "by")
 
 
-def _figure(sent: Span, c: _Candidate, previous: list[Figure], field: TextField, base: int, places: list[Span]) -> Figure:
+def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, base: int,
+            places: list[Span], others: list[_Candidate], last_counts: str) -> Found:
     doc = sent.doc
     span = doc[c.start : c.end]
     noun = _counted_noun(span)
-    verb = _governing_verb(noun or _root(span))
+    if noun is not None and noun.lower_ in PRONOUNS:
+        noun_text = last_counts  # "10,000 of them": what the previous figure counted
+    else:
+        noun_text = ""
+    arg = _argument(span, noun)
+    verbs = _clause_verbs(arg)
     money, percent = _is_money(doc, c), _is_percent(doc, c, noun)
-    counts = _noun_phrase(doc, c.end, noun) if noun is not None and not percent else ""
+    counts = noun_text or (_noun_phrase(doc, c.end, noun) if noun is not None and not percent else "")
     if percent and noun is not None:
         counts = _of_object(noun)
+    elided = False
     if not counts and not money and not percent:
-        counts = _elided_counts(previous, verb)
-    category = _category(counts, noun, verb, money, percent)
+        counts, elided = _elided_counts(previous, verbs), True
+        if not counts and _casualty_word(doc, c.end):
+            counts, elided = doc[c.end].text, False  # "40,000 to 60,000 dead"
+    category = _category(doc, c, counts, noun, verbs, money, percent)
+    if category not in ("killed", "injured") and previous and _included_in(arg, previous[-1]):
+        category = previous[-1].figure.category  # "170 people, including 13 US service members, were killed"
     start_tok = c.start - 1 if c.start > 0 and doc[c.start - 1].lower_ in CURRENCY_SIGNS else c.start
     end_tok = c.end + _percent_width(doc, c.end)
     last = doc[end_tok - 1]
@@ -224,20 +265,32 @@ def _figure(sent: Span, c: _Candidate, previous: list[Figure], field: TextField,
     last_len = len(last.text) - (1 if last.text.endswith(".") and last.text[:-1].lower() in SUFFIXES else 0)
     start, end = doc[start_tok].idx, last.idx + last_len
     span_text = "".join(t.text_with_ws for t in doc[start_tok:end_tok])[: end - start]
-    return Figure(
+    location = _location(span, verbs, places, others)
+    inherits = previous and (elided or arg.dep_ == "conj")
+    if location is None and inherits:
+        location = previous[-1].figure.location
+    nationality = _country_phrase(noun, own=True) if noun is not None else None
+    if nationality is None and verbs and _scope(verbs[0]).lemma_.lower() in lexicon.LOSS_VERBS:
+        nationality = _actor(arg, verbs)  # "Russia has suffered 40,000 dead"
+    actor = nationality or _actor(arg, verbs)
+    if inherits:
+        actor = actor or previous[-1].actor
+        nationality = nationality or previous[-1].nationality
+    figure = Figure(
         value=c.value,
         value_max=c.value_max,
         text=span_text,
         counts=counts,
         category=category,
         qualifier=c.qualifier,
-        location=_location(places, span),
-        role=_role(span, verb, noun, category),
+        location=location,
+        role=_role(doc, c, arg, noun, verbs, category),
         sentence=sent.text.strip(),
         field=field,
         start=base + start,
         end=base + end,
     )
+    return Found(figure, actor, nationality)
 
 
 def _root(span: Span) -> Token:
@@ -258,6 +311,41 @@ def _counted_noun(span: Span) -> Token | None:
     return None
 
 
+def _argument(span: Span, noun: Token | None) -> Token:
+    """The token that stands for the counted phrase in its clause ("troops" in "send 2,500 troops")."""
+    root = _root(span)
+    token = noun if noun is not None and noun.i == root.head.i else root
+    for _ in range(4):
+        if token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON"):
+            token = token.head  # "a dozen aircraft and 300 airmen": the first conjunct's place
+        elif token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.lower_ in PARTITIVES:
+            token = token.head.head  # "all of its 1,000 personnel"
+        else:
+            break
+    return token
+
+
+def _clause_verbs(token: Token) -> list[Token]:
+    """The verb the figure's clause is about, then the verbs it reports or embeds
+    ("are believed to have been killed" -> believe, kill)."""
+    verb = _governing_verb(token)
+    if verb is None:
+        return []
+    verbs = [verb]
+    # "double the number of its troops rotating through X to 1,000": the change is further up.
+    if _verb_key(verb) not in lexicon.CHANGE_VERBS | lexicon.MOVE_VERBS and verb.dep_ == "acl":
+        changer = next((a for a in list(verb.ancestors)[:4] if _is_verb(a)), None)
+        if changer is not None and _verb_key(changer) in lexicon.CHANGE_VERBS | lexicon.MOVE_VERBS:
+            verbs.append(changer)
+    while verb.lemma_.lower() in lexicon.EMBEDDING_VERBS:
+        inner = next((c for c in verb.children if c.dep_ in ("xcomp", "ccomp") and c.pos_ in ("VERB", "AUX")), None)
+        if inner is None:
+            break
+        verbs.append(inner)
+        verb = inner
+    return verbs
+
+
 def _of_child(token: Token) -> Token | None:
     for child in token.children:
         if child.dep_ == "prep" and child.lower_ == "of":
@@ -271,17 +359,20 @@ def _of_object(noun: Token) -> str:
 
 
 def _noun_phrase(doc: Doc, start: int, noun: Token) -> str:
+    if noun.lemma_.lower() in QUANTITY_NOUNS and _of_child(noun) is not None:
+        target = _of_child(noun)  # "the number of troops" counts troops
+        return _noun_phrase(doc, target.left_edge.i, target)
     left = max(start, noun.left_edge.i)
-    tokens = [t for t in doc[left : noun.i + 1] if t.dep_ not in ("det", "punct") and not _numberish(t)]
-    while tokens and tokens[0].lower_ in ("of", "the", "a", "an"):
+    tokens = [t for t in doc[left : noun.i + 1] if t.dep_ not in ("det", "punct", "poss") and not _numberish(t)]
+    while tokens and tokens[0].lower_ in {"of", "the", "a", "an"} | ADDED_WORDS:
         tokens.pop(0)
     return " ".join(t.text for t in tokens)
 
 
 def _governing_verb(token: Token) -> Token | None:
     """The verb (or predicative adjective) the figure's clause is about."""
-    for _ in range(5):
-        if token.pos_ in ("VERB", "AUX") or token.lemma_.lower() in lexicon.KILLED_WORDS | lexicon.INJURED_WORDS:
+    for _ in range(6):
+        if _is_verb(token) or token.lemma_.lower() in lexicon.KILLED_WORDS | lexicon.INJURED_WORDS:
             return token
         if token.head == token:
             return None
@@ -289,18 +380,59 @@ def _governing_verb(token: Token) -> Token | None:
     return None
 
 
-def _elided_counts(previous: list[Figure], verb: Token | None) -> str:
+def _is_verb(token: Token) -> bool:
+    """A verb heading a clause; "including" and "according" are tagged verbs but work as prepositions."""
+    return token.pos_ in ("VERB", "AUX") and token.dep_ != "prep"
+
+
+def _scope(token: Token) -> Token:
+    """The clause the figure is in: its nearest verb, else the sentence root."""
+    for candidate in [token, *token.ancestors]:
+        if _is_verb(candidate):
+            return candidate
+    return token.sent.root
+
+
+def _elided_counts(previous: list[Found], verbs: list[Token]) -> str:
     """A bare number inherits what its neighbour counts, or the changed verb's object."""
-    if previous and previous[-1].counts:
-        return previous[-1].counts
-    if verb is None or verb.lemma_.lower() not in lexicon.CHANGE_VERBS | lexicon.MOVE_VERBS:
-        return ""
-    # The thing changed: the object of "cut troop levels", the subject of "troop levels fell".
-    for dep in ("dobj", "nsubjpass", "nsubj"):
-        child = next((c for c in verb.children if c.dep_ == dep and c.pos_ in ("NOUN", "PROPN")), None)
-        if child is not None:
-            return _noun_phrase(child.doc, child.left_edge.i, child)
+    if previous and previous[-1].figure.counts:
+        return previous[-1].figure.counts
+    for verb in verbs:
+        key = _verb_key(verb)
+        if key not in lexicon.CHANGE_VERBS | lexicon.MOVE_VERBS:
+            continue
+        # The thing changed: the object of "cut troop levels", the subject of "troop levels fell"
+        # (not of "Australia will send": the subject of a move is who moves them).
+        deps = ("dobj", "nsubjpass", "nsubj") if key in lexicon.CHANGE_VERBS else ("dobj", "nsubjpass")
+        for dep in deps:
+            child = next((c for c in verb.children if c.dep_ == dep and c.pos_ in ("NOUN", "PROPN")), None)
+            if child is not None:
+                return _noun_phrase(child.doc, child.left_edge.i, child)
     return ""
+
+
+def _verb_key(verb: Token) -> str:
+    """Lemma with its particle: "call up", "pull out"."""
+    particle = next((c.lower_ for c in verb.children if c.dep_ == "prt"), None)
+    lemma = verb.lemma_.lower()
+    return f"{lemma} {particle}" if particle else lemma
+
+
+def _casualty_word(doc: Doc, i: int) -> str | None:
+    """"12,000 injured", "dozens wounded", "60,000 dead": the word right after says what happened."""
+    if i >= len(doc):
+        return None
+    lemma = doc[i].lemma_.lower()
+    if lemma in lexicon.KILLED_WORDS or doc[i].lower_ in lexicon.KILLED_WORDS:
+        return "killed"
+    if lemma in lexicon.INJURED_WORDS or doc[i].lower_ in lexicon.INJURED_WORDS:
+        return "injured"
+    return None
+
+
+def _included_in(arg: Token, previous: Found) -> bool:
+    """"170 people, including 13 service members": the second is part of the first."""
+    return arg.dep_ == "pobj" and arg.head.lower_ in ("including", "among")
 
 
 def _is_money(doc: Doc, c: _Candidate) -> bool:
@@ -324,12 +456,16 @@ def _is_percent(doc: Doc, c: _Candidate, noun: Token | None) -> bool:
     return _percent_width(doc, c.end) > 0 or (noun is not None and noun.lower_ in PERCENT_TOKENS)
 
 
-def _category(counts: str, noun: Token | None, verb: Token | None, money: bool, percent: bool) -> FigureCategory:
+def _category(doc: Doc, c: _Candidate, counts: str, noun: Token | None, verbs: list[Token],
+              money: bool, percent: bool) -> FigureCategory:
     if percent:  # before money: "40 per cent" ends in "cent"
         return "percent"
     if money:
         return "money"
-    cues = {t.lemma_.lower() for t in ([verb] if verb is not None else [])}
+    right_after = _casualty_word(doc, c.end)
+    if right_after:
+        return right_after  # type: ignore[return-value]
+    cues = {v.lemma_.lower() for v in verbs}
     if noun is not None:
         cues |= {noun.lemma_.lower()} | {c.lemma_.lower() for c in noun.children if c.dep_ in ("acl", "amod", "relcl")}
     if cues & lexicon.KILLED_WORDS:
@@ -338,58 +474,164 @@ def _category(counts: str, noun: Token | None, verb: Token | None, money: bool, 
         return "injured"
     words = counts.lower()
     lemmas = {w.rstrip("s") for w in words.split()} | {words, words.rstrip("s")}
+    if noun is not None:
+        lemmas.add(noun.lemma_.lower())
     if lemmas & lexicon.TROOP_NOUNS or "service member" in words:
         return "troops"
     if lemmas & lexicon.KILLED_WORDS:
         return "killed"
-    if lemmas & lexicon.PEOPLE_NOUNS or "people" in words:
+    if lemmas & lexicon.PEOPLE_NOUNS or "people" in words or (noun is not None and noun.ent_type_ == "NORP"):
         return "people"
     return "other"
 
 
-def _location(sentence_places: list[Span], span: Span) -> str | None:
-    """The place the clause is about: a place named after a preposition, nearest first."""
-    places = [e for e in sentence_places if not _is_modifier(e.root)]
-    if not places:
-        return None
-    # Anchored by a preposition ("in Iraq"), else the clause's subject ("Iraq has 2,500 ...").
-    pool = [e for e in places if _anchored(e.root)] or [e for e in places if e.root.dep_ in ("nsubj", "nsubjpass")]
+def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_Candidate]) -> str | None:
+    """The place the figure's clause is about: a place named after a preposition within
+    that clause, nearest first; not where a speaker was ("officials said in Tokyo")."""
+    scope = _scope(verbs[0]) if verbs else span.sent.root
+    scoped = [p for p in places if (p.root == scope or scope in p.root.ancestors) and not _is_modifier(p.root)]
+    pool = [p for p in scoped if _anchored(p.root) and not _speaker_place(p.root)]
+    if not pool:  # "an offensive to retake Mosul"
+        pool = [p for p in scoped if p.root.dep_ == "dobj" and p.root.head.lemma_.lower() in lexicon.TARGET_VERBS]
+    if not pool and scope.dep_ == "relcl" and any(c.lower_ == "where" for c in scope.children):
+        head = scope.head  # "Poland, where 10,000 troops are based"
+        pool = [p for p in places if p.start <= head.i < p.end]
     if not pool:
         return None
 
-    def distance(ent: Span) -> tuple[int, int]:
-        gap = ent.start - span.end if ent.start >= span.end else span.start - ent.end
-        return (gap, 0 if ent.start >= span.end else 1)
+    def distance(ent: Span) -> tuple[int, int, int]:
+        after = ent.start >= span.end
+        gap = ent.start - span.end if after else span.start - ent.end
+        lo, hi = (span.end, ent.start) if after else (ent.end, span.start)
+        crossed = sum(1 for o in others if lo <= o.start and o.end <= hi)
+        return (crossed, gap, 0 if after else 1)
 
     return min(pool, key=distance).text
 
 
 def _anchored(token: Token) -> bool:
-    """"in Iraq", "from Germany", but not "according to the Pentagon"."""
+    """"in Iraq", "near Timbuktu", "north of Baghdad", "out of Niger", "outside Kabul airport";
+    not "according to the Pentagon"."""
+    if token.dep_ in ("compound", "amod") and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+        token = token.head
+    if token.dep_ != "pobj":
+        return False
     prep = token.head
-    return token.dep_ == "pobj" and prep.lower_ in PLACE_PREPOSITIONS and prep.head.lower_ != "according"
+    if prep.lower_ == "of":
+        return prep.head.lower_ in lexicon.DIRECTIONS or prep.head.lower_ == "out"
+    return prep.lower_ in PLACE_PREPOSITIONS and prep.head.lower_ != "according"
+
+
+def _speaker_place(token: Token) -> bool:
+    """"said in Tokyo", "officials in Manila said", "an agreement announced in Niamey"."""
+    holder = token.head.head
+    if holder.lemma_.lower() in lexicon.REPORTING_VERBS:
+        return True
+    return holder.dep_ == "nsubj" and holder.head.lemma_.lower() in lexicon.REPORTING_VERBS
 
 
 def _is_modifier(token: Token) -> bool:
     """"US" in "US service members" or "Iraq's" name an actor, not where something is."""
+    if token.dep_ in ("compound", "amod") and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+        return False
     return token.dep_ in ("compound", "amod", "poss", "nmod") and token.head.pos_ in ("NOUN", "PROPN")
 
 
-def _role(span: Span, verb: Token | None, noun: Token | None, category: FigureCategory) -> FigureRole:
-    root = _root(span)
-    prep = root.head.lower_ if root.dep_ == "pobj" else ""
-    changing = verb is not None and verb.lemma_.lower() in lexicon.CHANGE_VERBS
-    if changing and prep == "to":
-        return "level"
-    if changing and prep == "from":
+def _actor(arg: Token, verbs: list[Token]) -> str | None:
+    """Whose troops, as written, when the counted phrase does not say: the subject of the
+    clause that has them ("Britain will send", "France keeps", "Russia, which has")."""
+    verb = verbs[0] if verbs else None
+    for _ in range(4):
+        if verb is None:
+            return None
+        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "expl")), None)
+        if subject is not None and subject.lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
+            subject = verb.head
+        if subject is not None and subject.pos_ != "PRON" and subject.dep_ != "expl":
+            return _country_phrase(subject, own=False)
+        if verb.dep_ not in ("advcl", "xcomp", "ccomp", "conj", "relcl") or verb.head == verb:
+            return None
+        verb = verb.head
+    return None
+
+
+def _country_phrase(token: Token, own: bool) -> str | None:
+    """The place or nationality a noun phrase names: itself ("Britain", "Canadians") or a
+    modifier ("US troops", "Iraq's army", "the Israeli military")."""
+    if token.ent_type_ in ("GPE", "NORP"):
+        return _ent_text(token)
+    for child in token.children:
+        if child.dep_ in ("compound", "amod", "poss", "nmod") and child.ent_type_ in ("GPE", "NORP"):
+            return _ent_text(child)
+    for child in token.children:
+        # "Malian soldiers" when NER missed the adjective: the canonicaliser decides.
+        if child.dep_ in ("compound", "amod") and child.text[:1].isupper() and child.pos_ in ("ADJ", "PROPN"):
+            return child.text
+    if not own and token.pos_ == "PROPN":
+        return _ent_text(token)  # "the Pentagon", "Kyiv": the canonicaliser decides if it stands for a country
+    return None
+
+
+def _ent_text(token: Token) -> str:
+    ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    return ent.text if ent is not None else token.text
+
+
+def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[Token],
+          category: FigureCategory) -> FigureRole:
+    if category != "troops":
+        return "other"
+    lead, before_lead = _lead_words(doc, c)
+    changing = any(_verb_key(v) in lexicon.CHANGE_VERBS for v in verbs) or _ancestor_changes(arg)
+    if lead == "from" and (before_lead in ("down", "up") or changing or _range_follows(doc, c)):
         return "previous_level"
-    if changing and prep == "by":
+    if lead == "to" and changing:
+        return "level"
+    if lead == "by" and changing:
         return "change"
-    lemma = verb.lemma_.lower() if verb is not None else ""
-    if noun is not None and noun.head == verb:
-        # "withdraw 12,000 troops", "12,000 troops will withdraw", "3,000 troops were cut"
-        if lemma in lexicon.MOVE_VERBS and noun.dep_ in ("dobj", "nsubjpass", "nsubj"):
-            return "change"
-        if lemma in lexicon.CHANGE_VERBS and noun.dep_ in ("dobj", "nsubjpass"):
-            return "change"
-    return "level" if category == "troops" else "other"
+    if _added(doc, c, noun):
+        return "change"
+    key = _verb_key(verbs[0]) if verbs else ""
+    if arg.lemma_.lower() in lexicon.MOVE_NOUNS or (
+            arg.dep_ == "pobj" and arg.head.lower_ == "of" and arg.head.head.lemma_.lower() in lexicon.MOVE_NOUNS):
+        return "change"  # "the deployment of 300 airmen" (the parser may hang them on "deployment")
+    if verbs and arg.head == verbs[0]:
+        stays = key in lexicon.POSTING_VERBS and not any(
+            c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verbs[0].children)
+        if key in lexicon.MOVE_VERBS and not stays:
+            if arg.dep_ in ("dobj", "nsubjpass") or (arg.dep_ == "nsubj" and key in lexicon.LEAVE_VERBS):
+                return "change"  # "withdraw 12,000 troops", "12,000 troops will leave"
+        if key in lexicon.CHANGE_VERBS and arg.dep_ in ("dobj", "nsubjpass"):
+            return "change"  # "3,000 troops were cut"
+    return "level"
+
+
+def _lead_words(doc: Doc, c: _Candidate) -> tuple[str, str]:
+    """The word before the figure and its qualifier ("to" in "to about 2,500"), and the one before that."""
+    i = c.start - 1 if c.start > 0 and doc[c.start - 1].lower_ in CURRENCY_SIGNS else c.start
+    words = [t.lower_ for t in doc[max(0, i - 5) : i]]
+    text = " ".join(words)
+    for phrase, _ in _QUALIFIERS:
+        if text == phrase or text.endswith(" " + phrase):
+            words = words[: len(words) - len(phrase.split())]
+            break
+    return (words[-1] if words else "", words[-2] if len(words) > 1 else "")
+
+
+def _range_follows(doc: Doc, c: _Candidate) -> bool:
+    """"from 36,000 to 24,000": a number after "to" follows."""
+    rest = [t for t in doc[c.end : c.end + 4]]
+    return len(rest) > 1 and rest[0].lower_ == "to" and any(_numberish(t) for t in rest[1:])
+
+
+def _ancestor_changes(token: Token) -> bool:
+    """"reducing the force from 36,000 to 24,000" attaches the numbers under the verb's preposition."""
+    return any(a.pos_ == "VERB" and _verb_key(a) in lexicon.CHANGE_VERBS for a in list(token.ancestors)[:4])
+
+
+def _added(doc: Doc, c: _Candidate, noun: Token | None) -> bool:
+    """"another 350 soldiers", "a further 1,000", "250 more", "500 additional service members"."""
+    near = [t.lower_ for t in doc[max(0, c.start - 2) : c.start]] + [t.lower_ for t in doc[c.end : c.end + 2]]
+    if noun is not None:
+        near += [ch.lower_ for ch in noun.children if ch.dep_ in ("amod", "det", "advmod")]
+    return bool(set(near) & ADDED_WORDS) and "than" not in near[:2]

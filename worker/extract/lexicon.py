@@ -3,13 +3,17 @@
 TROOP_NOUNS = {
     "troop", "soldier", "personnel", "force", "marine", "sailor", "airman", "servicemember",
     "serviceman", "servicemen", "paratrooper", "peacekeeper", "reservist", "guardsman", "commando",
-    "infantry", "service member", "military personnel", "boot", "fighter", "trooper",
+    "infantry", "service member", "military personnel", "boot", "fighter", "trooper", "airmen", "guardsmen",
+    "militiamen", "seamen", "crewmen", "marines", "servicewomen", "servicewoman", "national guardsman",
 }
 PEOPLE_NOUNS = {
     "people", "person", "civilian", "resident", "refugee", "migrant", "protester", "child",
     "woman", "man", "worker", "employee", "voter", "patient", "student", "inhabitant", "citizen",
     "family", "individual", "prisoner", "hostage", "detainee", "victim", "passenger", "asylum seeker",
     "demonstrator", "evacuee", "adult", "member", "staff", "teacher", "doctor", "nurse", "farmer",
+    "journalist", "reporter", "official", "diplomat", "lawmaker", "politician", "tourist", "pilgrim",
+    "survivor", "youth", "girl", "boy", "baby", "infant", "pensioner", "voter", "resident", "settler",
+    "immigrant", "displaced", "hostage", "captive", "crew", "volunteer", "miner", "fan",
 }
 KILLED_WORDS = {"kill", "die", "dead", "death", "fatality", "slay", "perish", "execute", "murder", "massacre"}
 INJURED_WORDS = {"injure", "injured", "wound", "wounded", "hurt", "injury", "maim"}
@@ -18,9 +22,36 @@ PERCENT_WORDS = {"%", "percent", "per cent", "percentage point", "pct"}
 CHANGE_VERBS = {
     "cut", "reduce", "lower", "decrease", "drop", "fall", "shrink", "halve", "slash", "trim",
     "increase", "raise", "boost", "rise", "grow", "double", "triple", "expand", "bring", "draw",
-    "scale", "pare", "climb", "jump", "swell", "decline",
+    "scale", "pare", "climb", "jump", "swell", "decline", "halve", "bolster", "reinforce", "expand",
+    "shrink", "slash", "draw down", "scale back", "wind down",
 }
-MOVE_VERBS = {"withdraw", "send", "deploy", "add", "pull", "remove", "dispatch", "redeploy", "station", "bring"}
+MOVE_VERBS = {
+    "withdraw", "send", "deploy", "add", "pull", "pull out", "remove", "dispatch", "redeploy", "bring",
+    "move", "relocate", "transfer", "evacuate", "mobilise", "mobilize", "call up", "recall", "ship",
+    "leave", "depart", "return", "arrive", "station", "base", "post",
+}
+# Subjects of these move themselves: "12,000 troops will leave".
+LEAVE_VERBS = {"withdraw", "leave", "depart", "return", "arrive", "pull out"}
+# Where troops are kept: a change only when they are sent somewhere ("deployed to Poland"),
+# a level when they are somewhere ("stationed in Korea").
+POSTING_VERBS = {"deploy", "station", "base", "post"}
+# "the deployment of 300 airmen"
+MOVE_NOUNS = {"deployment", "withdrawal", "dispatch", "redeployment", "pullout", "arrival", "departure", "reinforcement", "mobilisation", "mobilization"}
+# Verbs that report or embed the clause with the figure: look through them.
+EMBEDDING_VERBS = {"believe", "think", "fear", "expect", "estimate", "report", "say", "seem", "appear", "want",
+                   "plan", "intend", "agree", "decide", "promise", "vow", "threaten", "try", "hope", "confirm"}
+REPORTING_VERBS = {"say", "tell", "announce", "state", "report", "add", "speak", "confirm", "claim", "write",
+                   "note", "brief", "declare", "quote", "sign"}
+# The subject of these lost the people counted: "Russia has suffered 40,000 dead".
+LOSS_VERBS = {"suffer", "lose", "sustain", "incur", "mourn"}
+# "an offensive to retake Mosul": the place acted on is where it happens.
+TARGET_VERBS = {"retake", "recapture", "capture", "seize", "attack", "storm", "besiege", "liberate", "defend",
+                "enter", "invade", "shell", "bomb", "strike", "raid", "occupy"}
+# "outside Kabul airport": a place named by what is in it.
+SITE_NOUNS = {"airport", "base", "city", "province", "region", "border", "coast", "camp", "port", "airbase",
+              "embassy", "capital", "district", "area", "village", "town"}
+DIRECTIONS = {"north", "south", "east", "west", "north-east", "north-west", "south-east", "south-west",
+              "northeast", "northwest", "southeast", "southwest", "outskirts", "centre", "center"}
 
 APPROX = ("an estimated", "approximately", "estimated", "roughly", "around", "about", "some", "circa", "~")
 AT_LEAST = ("more than", "at least", "upwards of", "in excess of", "greater than", "over", "above", "no fewer than", "no less than")

@@ -13,11 +13,12 @@ from ..models import Article, Failure, Figure, TextField
 from ..settings import DEFAULT_CONFIG_DIR
 from .canonical import Canonicalizer
 from .entities import collect_entities
-from .events import build_events
-from .figures import extract_figures
+from .events import Hint, build_events
+from .figures import Found, find_figures
+from .places import merge_entities, missed_spans
 
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with text length; long bodies are parsed in pieces.
 MAX_CHUNK_CHARS = 100_000
@@ -86,22 +87,29 @@ class Extractor:
 
     def _assemble(self, article: Article, parts: list[tuple[_Unit, Doc]]) -> Article:
         spans: list[Span] = []
-        figures: list[Figure] = []
+        found: list[Found] = []
         for unit, doc in parts:
+            # Places and aliases NER missed ("Niger", "Daesh") become entities before figures read them.
+            doc.ents = merge_entities(doc.ents, missed_spans(doc, self.canon))
             spans.extend(doc.ents)
-            figures.extend(extract_figures(doc, unit.field, unit.base))
+            found.extend(find_figures(doc, unit.field, unit.base))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
-        figures = [f.model_copy(update={"location": self.canon.resolve(f.location, "GPE").canonical}) if f.location else f
-                   for f in figures]
+        figures = [_canonical_location(f.figure, self.canon) for f in found]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
                 "entities": entities,
                 "figures": figures,
-                "events": build_events(figures, article.published_at, self.canon),
+                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality) for f in found]),
                 "extractor_version": self.version,
             }
         )
+
+
+def _canonical_location(figure: Figure, canon: Canonicalizer) -> Figure:
+    if not figure.location:
+        return figure
+    return figure.model_copy(update={"location": canon.resolve(figure.location, "GPE").canonical})
 
 
 def _units(articles: Sequence[Article]) -> Iterator[_Unit]:

@@ -1,0 +1,83 @@
+"""Places and aliases the statistical NER missed or mislabelled, found from the word lists.
+
+The small English model tags "Niger" as a date, "Kyiv" and "Okinawa" as organisations and
+misses "Daesh" altogether. Countries and capitals (config/countries.toml) and alias forms
+(config/aliases.toml) are matched on the tokens; a one-word "organisation" that is the object
+of a place preposition ("withdrawn from Okinawa") is taken as a place unless it is a known
+alias. The returned spans replace the entities they overlap.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+from .canonical import Canonicalizer, key
+
+MAX_WORDS = 4
+# Labels that never hold a real name, so a gazetteer match may replace them.
+WEAK_LABELS = {"DATE", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "WORK_OF_ART", "PRODUCT", "NORP", "LOC"}
+PLACE_PREPOSITIONS = {"in", "from", "near", "around", "outside", "into", "inside", "across", "of", "toward", "towards"}
+
+
+def missed_spans(doc: Doc, canon: Canonicalizer) -> list[Span]:
+    """Spans (label GPE or the alias's label) for names the entity recogniser got wrong."""
+    owner = {i: ent for ent in doc.ents for i in range(ent.start, ent.end)}
+    found: list[Span] = []
+    i = 0
+    while i < len(doc):
+        match = _longest_match(doc, i, canon)
+        if match is None:
+            i += 1
+            continue
+        end, label = match
+        ents = {owner[j] for j in range(i, end) if j in owner}
+        if all(_replaceable(e, i, end) for e in ents) and not _already(ents, i, end, label):
+            found.append(Span(doc, i, end, label=label))
+        i = end
+    found.extend(_places_called_organisations(doc, canon, {s.start for s in found}))
+    return found
+
+
+def merge_entities(ents: tuple[Span, ...] | list[Span], extra: list[Span]) -> list[Span]:
+    """The document's entities with the overlapping ones replaced by ``extra``."""
+    taken = {i for span in extra for i in range(span.start, span.end)}
+    kept = [e for e in ents if not any(i in taken for i in range(e.start, e.end))]
+    return sorted([*kept, *extra], key=lambda s: s.start)
+
+
+def _longest_match(doc: Doc, i: int, canon: Canonicalizer) -> tuple[int, str] | None:
+    if not doc[i].text[:1].isupper():
+        return None
+    for end in range(min(len(doc), i + MAX_WORDS), i, -1):
+        text = doc[i:end].text
+        if not doc[end - 1].text[:1].isalpha():
+            continue
+        alias = canon.aliases.get(key(text))
+        if alias is not None and text in canon.alias_forms:
+            return end, alias.label
+        if canon.place(text) is not None:
+            return end, "GPE"
+    return None
+
+
+def _replaceable(ent: Span, start: int, end: int) -> bool:
+    exact = ent.start == start and ent.end == end
+    inside = start <= ent.start and ent.end <= end
+    return ent.label_ in WEAK_LABELS or exact or inside
+
+
+def _already(ents: set[Span], start: int, end: int, label: str) -> bool:
+    return any(e.start == start and e.end == end and e.label_ == label for e in ents)
+
+
+def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list[Span]:
+    out = []
+    for ent in doc.ents:
+        if ent.label_ != "ORG" or len(ent) != 1 or ent.start in taken:
+            continue
+        token = ent[0]
+        if token.pos_ != "PROPN" or key(token.text) in canon.aliases or token.text.isupper():
+            continue
+        if token.dep_ == "pobj" and token.head.lower_ in PLACE_PREPOSITIONS and token.head.head.lower_ != "according":
+            out.append(Span(doc, ent.start, ent.end, label="GPE"))
+    return out
