@@ -27,6 +27,8 @@ QUANTITY_NOUNS = {"number", "level", "total", "size", "strength", "count", "tall
 # "all of its 1,000 personnel", "some of the 500".
 PARTITIVES = {"all", "some", "most", "many", "half", "each", "both", "none"}
 PRONOUNS = {"them", "those", "these", "they"}
+TIME_NOUNS = {"year", "month", "week", "day", "decade", "century", "summer", "winter", "spring", "autumn", "fall"}
+TIME_DETERMINERS = {"last", "this", "next", "previous", "same", "that", "a"}
 _PHONE = re.compile(r"^\+?\(?\d[\d()\-. ]{5,}\d$")
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
 _QUALIFIERS: list[tuple[str, Qualifier]] = sorted(
@@ -302,6 +304,8 @@ def _counted_noun(span: Span) -> Token | None:
     root = _root(span)
     head = root.head
     if root.dep_ in ("nummod", "quantmod", "compound", "amod", "nmod") and head.pos_ in ("NOUN", "PROPN") and head.i >= span.end:
+        if head.lemma_.lower() in TIME_NOUNS and any(c.lower_ in TIME_DETERMINERS for c in head.children):
+            return None  # "up from 500 last year": the year is when, not what is counted
         return head
     of_object = _of_child(root)
     if of_object is not None:

@@ -5,6 +5,8 @@ TROOP_NOUNS = {
     "serviceman", "servicemen", "paratrooper", "peacekeeper", "reservist", "guardsman", "commando",
     "infantry", "service member", "military personnel", "boot", "fighter", "trooper", "airmen", "guardsmen",
     "militiamen", "seamen", "crewmen", "marines", "servicewomen", "servicewoman", "national guardsman",
+    # what a country keeps somewhere, counted in troops: "cut its garrison from 2,000 to 900"
+    "garrison", "contingent", "presence", "troop level", "force level", "battalion", "brigade",
 }
 PEOPLE_NOUNS = {
     "people", "person", "civilian", "resident", "refugee", "migrant", "protester", "child",

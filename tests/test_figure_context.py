@@ -1,0 +1,97 @@
+"""Roles, places, actors and events read from the clause around a figure (real spaCy model).
+
+Sentences here are worded unlike the dev set on purpose: they check the rules, not the items.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.extract.figures import find_figures
+from worker.extract.places import merge_entities, missed_spans
+from worker.models import Article
+
+
+@pytest.fixture(scope="module")
+def found(nlp, extractor):
+    def run(text):
+        doc = nlp(text)
+        doc.ents = merge_entities(doc.ents, missed_spans(doc, extractor.canon))  # as the Extractor does
+        return {f.figure.value: f for f in find_figures(doc)}
+
+    return run
+
+
+def _events(extractor, text):
+    article = Article(id="t", title="", body=text, content_hash="h", origin="test:t")
+    return {(e.type, e.actor, e.location, e.value, e.from_value, e.to_value, e.measure) for e in extractor.extract(article).events}
+
+
+@pytest.mark.parametrize("text, value, role", [
+    ("Washington trimmed its garrison in Syria from 2,000 to 900 over the summer.", 2000, "previous_level"),
+    ("Washington trimmed its garrison in Syria from 2,000 to 900 over the summer.", 900, "level"),
+    ("Canada will deploy another 400 soldiers to Latvia.", 400, "change"),
+    ("About 1,200 Spanish troops are deployed in Lebanon.", 1200, "level"),
+    ("Some 3,000 soldiers will leave Mali by the end of the year.", 3000, "change"),
+    ("The pullout of 1,500 marines from Okinawa begins in March.", 1500, "change"),
+    ("Italy has 800 troops in Iraq, up from 500 last year.", 500, "previous_level"),
+    ("Italy has 800 troops in Iraq, up from 500 last year.", 800, "level"),
+])
+def test_roles(found, text, value, role):
+    assert found(text)[value].figure.role == role
+
+
+@pytest.mark.parametrize("text, value, location", [
+    # the speaker's place is not where it happened
+    ("Roughly 700 Dutch troops serve in Lithuania, ministers said in Brussels on Monday.", 700, "Lithuania"),
+    ("Nine soldiers were killed when their patrol hit a roadside bomb south of Kandahar.", 9, "Kandahar"),
+    # the owner's country is not the place
+    ("France keeps 900 soldiers in Chad and 600 in Niger.", 900, "Chad"),
+    ("France keeps 900 soldiers in Chad and 600 in Niger.", 600, "Niger"),
+    # money with no place in its clause has none
+    ("The Treasury announced $2bn for the programme on Friday.", 2_000_000_000, None),
+])
+def test_locations(found, text, value, location):
+    assert found(text)[value].figure.location == location
+
+
+def test_actor_is_the_subject_that_has_the_troops(found):
+    got = found("Turkey, which has about 3,000 soldiers in Qatar, denied the report.")
+    assert got[3000].actor == "Turkey"
+
+
+def test_casualty_nationality_only_from_the_victims(found):
+    got = found("Syria's health ministry said 40 fighters were killed and 18 Syrian soldiers were wounded.")
+    assert got[40].nationality is None
+    assert got[18].nationality == "Syrian"
+
+
+def test_words_right_after_a_number_say_what_happened(found):
+    got = found("Officials said 12 died and 30 wounded in the blast.")
+    assert (got[12].figure.category, got[30].figure.category) == ("killed", "injured")
+
+
+def test_people_nouns_and_nationalities_are_people(found):
+    got = found("More than 400 Afghans and 60 reporters were evacuated from the city.")
+    assert got[400].figure.category == "people" and got[60].figure.category == "people"
+
+
+def test_events_trim_from_to(extractor):
+    events = _events(extractor, "The United States trimmed its garrison in Syria from 2,000 to 900 over the summer.")
+    assert ("troop_level_change", "United States", "Syria", None, 2000, 900, None) in events
+    assert not any(e[0] == "troop_level" for e in events)
+
+
+def test_events_by_amount_to_level(extractor):
+    events = _events(extractor, "Britain will reduce its contingent in Estonia by 300 to 1,100 next year.")
+    assert ("troop_level_change", "United Kingdom", "Estonia", 300, 1400, 1100, None) in events
+
+
+def test_events_capital_acts_for_its_country(extractor):
+    events = _events(extractor, "Moscow has sent 2,000 more troops to Belarus, the ministry said.")
+    assert ("troop_level_change", "Russia", "Belarus", 2000, None, None, None) in events
+
+
+def test_events_casualty_place_after_near(extractor):
+    events = _events(extractor, "Six Nigerian soldiers were killed in an ambush near Maiduguri on Sunday.")
+    assert ("casualties", "Nigeria", "Maiduguri", 6, None, None, "killed") in events
