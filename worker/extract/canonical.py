@@ -91,9 +91,14 @@ class Canonicalizer:
 
 
 def one_edit(a: str, b: str) -> bool:
-    """True if a and b differ by exactly one insertion, deletion or substitution."""
+    """True if a and b differ by exactly one insertion, deletion, substitution or swap of
+    neighbouring letters ("Ukriane", "Isreal")."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return True
     if len(a) > len(b):
         a, b = b, a
     i = 0

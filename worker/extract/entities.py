@@ -19,7 +19,11 @@ from .canonical import Canonicalizer, Resolved
 KEEP_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
 # Credits and caption markers that NER mistakes for organisations.
 JUNK = {"files", "file", "afp", "ap", "reuters", "getty", "getty images", "epa", "photo", "troop", "troops",
-        "defence", "defense", "marines", "marine", "media", "press"}
+        "defence", "defense", "marines", "marine", "media", "press", "rsvp", "gmt", "bst", "est", "utc", "north",
+        "south", "east", "west"}
+# "Helmand province", "the Kherson region": the place is Helmand, Kherson.
+_PLACE_SUFFIX = re.compile(r"\s+(?:province|region|governorate|oblast|district|county|prefecture)$", re.IGNORECASE)
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
 _TITLES = (
     r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|First Lady|President|Vice President|"
     r"Prime Minister|Minister|Secretary|Defen[cs]e Secretary|Secretary of State|General|Gen|Colonel|Col|"
@@ -40,8 +44,10 @@ def clean_name(text: str, label: str) -> str:
         name = _TITLE_PREFIX.sub("", name)
     else:
         name = _ARTICLE.sub("", name)
-    if name.isupper() and len(name) > 4 and " " not in name:
-        name = name.title()  # a dateline "WASHINGTON —" names Washington; "NATO" stays
+    if label in PLACE_LABELS:
+        name = _PLACE_SUFFIX.sub("", name)
+        if name.isupper() and len(name) >= 4 and " " not in name:
+            name = name.title()  # a dateline "KYIV —" names Kyiv
     return name.strip()
 
 

@@ -21,7 +21,7 @@ from .lexicon import APPROX, AT_LEAST, AT_MOST
 
 QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda p: -len(p))
 
-DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w*down|drawdown|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
+DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w* ?down|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
 INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further)\b", re.I)
 HALVED = re.compile(r"\bhalv\w*\b", re.I)
 DOUBLED = re.compile(r"\bdoubl\w*\b", re.I)
@@ -62,7 +62,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     found: list[EventMention] = []
     for sentence, group in by_sentence.items():
         found.extend(_sentence_events(sentence, group, sentence_date(sentence, published), canon))
-    found = _merge_split_changes(found)
+    found = _drop_restated_headlines(_merge_split_changes(found), figures)
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     events: dict[str, EventMention] = {}
     for event in found:
@@ -122,7 +122,7 @@ def _slot(item: _Item, moving: bool) -> str:
         return "by"
     if role == "previous_level":
         return "from"
-    if item.lead == "to" and (moving or HALVED.search(item.figure.sentence) or DOUBLED.search(item.figure.sentence)):
+    if item.lead in ("to", "leaving") and (moving or HALVED.search(item.figure.sentence) or DOUBLED.search(item.figure.sentence)):
         return "to"
     return "level"
 
@@ -154,6 +154,20 @@ def _change_event(group: dict[str, _Item], sentence: str, date: datetime | None,
     members = sorted(group.values(), key=lambda i: i.figure.start)
     return _event("troop_level_change", members, sentence, date, canon, value=change,
                   from_value=frm, to_value=to, delta=delta)
+
+
+def _drop_restated_headlines(events: list[EventMention], figures: list[Figure]) -> list[EventMention]:
+    """A headline's troop level that a body change already ends at is the same fact told short."""
+    headline = {f.sentence for f in figures if f.field != "body"} - {f.sentence for f in figures if f.field == "body"}
+    body = [e for e in events if e.sentence not in headline]
+
+    def restated(event: EventMention) -> bool:
+        return event.type == "troop_level" and any(
+            b.type == "troop_level_change" and b.to_value == event.value
+            and b.location == event.location and (b.actor == event.actor or not event.actor)
+            for b in body)
+
+    return [e for e in events if e.sentence not in headline or not restated(e)]
 
 
 def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:

@@ -27,6 +27,7 @@ QUANTITY_NOUNS = {"number", "level", "total", "size", "strength", "count", "tall
 # "all of its 1,000 personnel", "some of the 500".
 PARTITIVES = {"all", "some", "most", "many", "half", "each", "both", "none"}
 PRONOUNS = {"them", "those", "these", "they"}
+_AUXILIARIES = {"were", "was", "have", "has", "had", "been", "being", "are", "is", "reportedly", "also", "later"}
 TIME_NOUNS = {"year", "month", "week", "day", "decade", "century", "summer", "winter", "spring", "autumn", "fall"}
 TIME_DETERMINERS = {"last", "this", "next", "previous", "same", "that", "a"}
 _PHONE = re.compile(r"^\+?\(?\d[\d()\-. ]{5,}\d$")
@@ -48,6 +49,9 @@ class Found:
     # Only the nationality written in the counted phrase ("Iraqi soldiers"): for casualties the
     # clause's subject is more often the killer than the killed.
     nationality: str | None = None
+    # The place that is the clause's subject ("Bahrain ... has 9,000 American personnel"): where
+    # foreign troops are when no other place is named; the caller, which knows countries, decides.
+    subject_place: str | None = None
 
 
 @dataclass
@@ -72,15 +76,17 @@ def find_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Fou
     for ent in doc.ents:
         if ent.label_ in PLACE_ENTS:
             places.setdefault(ent.sent.start, []).append(ent)
-    last_counts = ""
+    last: Found | None = None
+    last_place: str | None = None
     for sent in doc.sents:
         previous: list[Found] = []
         candidates = _candidates(sent)
         for candidate in candidates:
             others = [o for o in candidates if o is not candidate]
-            item = _figure(sent, candidate, previous, field, base, places.get(sent.start, []), others, last_counts)
+            item = _figure(sent, candidate, previous, field, base, places.get(sent.start, []), others, last, last_place)
             previous.append(item)
-            last_counts = item.figure.counts or last_counts
+            last_place = item.figure.location or last_place
+            last = item if item.figure.counts else last
         found.extend(previous)
     return found
 
@@ -238,14 +244,13 @@ def _is_range(doc: Doc, left: _Candidate, right: _Candidate) -> bool:
 
 
 def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, base: int,
-            places: list[Span], others: list[_Candidate], last_counts: str) -> Found:
+            places: list[Span], others: list[_Candidate], last: Found | None, last_place: str | None) -> Found:
     doc = sent.doc
     span = doc[c.start : c.end]
     noun = _counted_noun(span)
-    if noun is not None and noun.lower_ in PRONOUNS:
-        noun_text = last_counts  # "10,000 of them": what the previous figure counted
-    else:
-        noun_text = ""
+    # "10,000 of them": what the previous figure counted, and whose they were
+    antecedent = last if noun is not None and noun.lower_ in PRONOUNS else None
+    noun_text = antecedent.figure.counts if antecedent is not None else ""
     arg = _argument(span, noun)
     verbs = _clause_verbs(arg)
     money, percent = _is_money(doc, c), _is_percent(doc, c, noun)
@@ -253,11 +258,15 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
     if percent and noun is not None:
         counts = _of_object(noun)
     elided = False
+    if money and not percent:
+        counts = ""  # "a €3bn increase" counts euros, not increases
     if not counts and not money and not percent:
         counts, elided = _elided_counts(previous, verbs), True
         if not counts and _casualty_word(doc, c.end):
             counts, elided = doc[c.end].text, False  # "40,000 to 60,000 dead"
     category = _category(doc, c, counts, noun, verbs, money, percent)
+    if antecedent is not None and category == "other":
+        category = antecedent.figure.category
     if category not in ("killed", "injured") and previous and _included_in(arg, previous[-1]):
         category = previous[-1].figure.category  # "170 people, including 13 US service members, were killed"
     start_tok = c.start - 1 if c.start > 0 and doc[c.start - 1].lower_ in CURRENCY_SIGNS else c.start
@@ -267,13 +276,17 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
     last_len = len(last.text) - (1 if last.text.endswith(".") and last.text[:-1].lower() in SUFFIXES else 0)
     start, end = doc[start_tok].idx, last.idx + last_len
     span_text = "".join(t.text_with_ws for t in doc[start_tok:end_tok])[: end - start]
-    location = _location(span, verbs, places, others)
+    location = _location(span, verbs, places, others, category)
+    if location is None and verbs and _refers_back(_scope(verbs[0]), category):
+        location = last_place  # "in the country", "there": the place named before
     inherits = previous and (elided or arg.dep_ == "conj")
     if location is None and inherits:
         location = previous[-1].figure.location
     nationality = _country_phrase(noun, own=True) if noun is not None else None
     if nationality is None and verbs and _scope(verbs[0]).lemma_.lower() in lexicon.LOSS_VERBS:
         nationality = _actor(arg, verbs)  # "Russia has suffered 40,000 dead"
+    if antecedent is not None:
+        nationality = nationality or antecedent.nationality
     actor = nationality or _actor(arg, verbs)
     if inherits:
         actor = actor or previous[-1].actor
@@ -292,7 +305,7 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
         start=base + start,
         end=base + end,
     )
-    return Found(figure, actor, nationality)
+    return Found(figure, actor, nationality, _subject_place(verbs))
 
 
 def _root(span: Span) -> Token:
@@ -303,6 +316,10 @@ def _counted_noun(span: Span) -> Token | None:
     """The noun a number modifies ("2,500 [members]") or its "of" object ("thousands of [people]")."""
     root = _root(span)
     head = root.head
+    if head.lower_ in ("strong", "member", "man", "person") and head.dep_ in ("amod", "compound") and head.i == span.end + 1:
+        return head.head  # "a 3,000-strong brigade", "the ship's 20-member crew"
+    while head.pos_ == "NUM" and head.dep_ == "nummod" and head.head != head:
+        head = head.head  # "six F-35A fighter jets"
     if root.dep_ in ("nummod", "quantmod", "compound", "amod", "nmod") and head.pos_ in ("NOUN", "PROPN") and head.i >= span.end:
         if head.lemma_.lower() in TIME_NOUNS and any(c.lower_ in TIME_DETERMINERS for c in head.children):
             return None  # "up from 500 last year": the year is when, not what is counted
@@ -423,7 +440,10 @@ def _verb_key(verb: Token) -> str:
 
 
 def _casualty_word(doc: Doc, i: int) -> str | None:
-    """"12,000 injured", "dozens wounded", "60,000 dead": the word right after says what happened."""
+    """"12,000 injured", "dozens wounded", "60,000 dead", "2,100 were wounded": the words right
+    after say what happened."""
+    while i < len(doc) and doc[i].lower_ in _AUXILIARIES:
+        i += 1
     if i >= len(doc):
         return None
     lemma = doc[i].lemma_.lower()
@@ -477,23 +497,32 @@ def _category(doc: Doc, c: _Candidate, counts: str, noun: Token | None, verbs: l
     if cues & lexicon.INJURED_WORDS:
         return "injured"
     words = counts.lower()
-    lemmas = {w.rstrip("s") for w in words.split()} | {words, words.rstrip("s")}
-    if noun is not None:
+    # The head noun decides ("fighter jets" are jets); a few phrases count troops whatever their head.
+    head = words.split()[-1] if words else ""
+    lemmas = {head, head.rstrip("s"), words, words.rstrip("s")}
+    if noun is not None and noun.lower_ == head:
         lemmas.add(noun.lemma_.lower())
-    if lemmas & lexicon.TROOP_NOUNS or "service member" in words:
+    if lemmas & lexicon.TROOP_NOUNS or any(p in words for p in lexicon.TROOP_PHRASES):
         return "troops"
     if lemmas & lexicon.KILLED_WORDS:
         return "killed"
-    if lemmas & lexicon.PEOPLE_NOUNS or "people" in words or (noun is not None and noun.ent_type_ == "NORP"):
+    if lemmas & lexicon.PEOPLE_NOUNS or head == "people" or (noun is not None and noun.ent_type_ == "NORP"):
         return "people"
     return "other"
 
 
-def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_Candidate]) -> str | None:
+def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_Candidate],
+              category: FigureCategory) -> str | None:
     """The place the figure's clause is about: a place named after a preposition within
-    that clause, nearest first; not where a speaker was ("officials said in Tokyo")."""
+    that clause, nearest first; not where a speaker was ("officials said in Tokyo").
+    Troops and casualties also look into the clauses below ("killed when ... near Timbuktu")."""
     scope = _scope(verbs[0]) if verbs else span.sent.root
-    scoped = [p for p in places if (p.root == scope or scope in p.root.ancestors) and not _is_modifier(p.root)]
+    host = _host(scope)
+    if host is not None:
+        return host
+    deep = category in ("troops", "killed", "injured")
+    scoped = [p for p in places if (p.root == scope or scope in p.root.ancestors) and not _is_modifier(p.root)
+              and (deep or _scope(p.root) == scope)]
     pool = [p for p in scoped if _anchored(p.root) and not _speaker_place(p.root)]
     if not pool:  # "an offensive to retake Mosul"
         pool = [p for p in scoped if p.root.dep_ == "dobj" and p.root.head.lemma_.lower() in lexicon.TARGET_VERBS]
@@ -513,16 +542,51 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     return min(pool, key=distance).text
 
 
+def _refers_back(scope: Token, category: FigureCategory) -> bool:
+    """"in the country", "across the territory", "there": a place named earlier."""
+    for token in scope.subtree:
+        if token.lower_ == "there" and token.dep_ == "advmod" and token.head == scope:
+            return True
+        if (token.lemma_.lower() in lexicon.PLACE_ANAPHORS and token.dep_ == "pobj" and _anchored(token)
+                and any(c.lower_ == "the" for c in token.children) and _of_child(token) is None):
+            return category != "other" or _scope(token) == scope
+    return False
+
+
+def _subject_place(verbs: list[Token]) -> str | None:
+    if not verbs:
+        return None
+    scope = _scope(verbs[0])
+    if scope.lemma_.lower() not in ("have", "keep", "maintain"):
+        return None
+    subject = next((c for c in scope.children if c.dep_ == "nsubj"), None)
+    return _ent_text(subject) if subject is not None and subject.ent_type_ == "GPE" else None
+
+
+def _host(verb: Token) -> str | None:
+    """"Qatar hosts 10,000 US troops": the subject of a hosting verb is where they are."""
+    if verb.lemma_.lower() not in lexicon.HOST_VERBS:
+        return None
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    return _ent_text(subject) if subject is not None and subject.ent_type_ in ("GPE", "LOC") else None
+
+
 def _anchored(token: Token) -> bool:
     """"in Iraq", "near Timbuktu", "north of Baghdad", "out of Niger", "outside Kabul airport";
     not "according to the Pentagon"."""
-    if token.dep_ in ("compound", "amod") and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+    if token.dep_ == "compound" and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+        if _of_child(token.head) is not None:
+            return False  # "the Gaza city of Rafah" is about Rafah
         token = token.head
     if token.dep_ != "pobj":
         return False
     prep = token.head
     if prep.lower_ == "of":
-        return prep.head.lower_ in lexicon.DIRECTIONS or prep.head.lower_ == "out"
+        site = prep.head
+        if site.lemma_.lower() in lexicon.SITE_NOUNS:
+            # "in the southern city of Kherson", "the department of Cauca", "patrolling the port city of Guayaquil"
+            return _anchored(site) or (site.dep_ == "dobj" and site.head.lemma_.lower() in lexicon.TARGET_VERBS)
+        return site.lower_ in lexicon.DIRECTIONS or site.lower_ == "out"
     return prep.lower_ in PLACE_PREPOSITIONS and prep.head.lower_ != "according"
 
 
@@ -536,7 +600,7 @@ def _speaker_place(token: Token) -> bool:
 
 def _is_modifier(token: Token) -> bool:
     """"US" in "US service members" or "Iraq's" name an actor, not where something is."""
-    if token.dep_ in ("compound", "amod") and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+    if token.dep_ == "compound" and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
         return False
     return token.dep_ in ("compound", "amod", "poss", "nmod") and token.head.pos_ in ("NOUN", "PROPN")
 
@@ -548,7 +612,9 @@ def _actor(arg: Token, verbs: list[Token]) -> str | None:
     for _ in range(4):
         if verb is None:
             return None
-        subject = next((c for c in verb.children if c.dep_ in ("nsubj", "expl")), None)
+        # The subject nearest the verb: "TALLINN, Estonia — Britain will send" is Britain's.
+        subject = max((c for c in verb.children if c.dep_ in ("nsubj", "expl") and c.i < verb.i),
+                      key=lambda c: c.i, default=None)
         if subject is not None and subject.lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
             subject = verb.head
         if subject is not None and subject.pos_ != "PRON" and subject.dep_ != "expl":
@@ -599,6 +665,8 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
     if arg.lemma_.lower() in lexicon.MOVE_NOUNS or (
             arg.dep_ == "pobj" and arg.head.lower_ == "of" and arg.head.head.lemma_.lower() in lexicon.MOVE_NOUNS):
         return "change"  # "the deployment of 300 airmen" (the parser may hang them on "deployment")
+    if verbs and verbs[0].lemma_.lower() == "leave" and verbs[0].tag_ == "VBG" and verbs[0].dep_ in ("advcl", "xcomp", "conj"):
+        return "level"  # "..., leaving roughly 2,000 there": what remains
     if verbs and arg.head == verbs[0]:
         stays = key in lexicon.POSTING_VERBS and not any(
             c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verbs[0].children)

@@ -8,6 +8,7 @@ TROOP_NOUNS = {
     # what a country keeps somewhere, counted in troops: "cut its garrison from 2,000 to 900"
     "garrison", "contingent", "presence", "troop level", "force level", "battalion", "brigade",
 }
+TROOP_PHRASES = ("service member", "troop level", "force level", "military personnel", "service personnel", "troop")
 PEOPLE_NOUNS = {
     "people", "person", "civilian", "resident", "refugee", "migrant", "protester", "child",
     "woman", "man", "worker", "employee", "voter", "patient", "student", "inhabitant", "citizen",
@@ -48,10 +49,15 @@ REPORTING_VERBS = {"say", "tell", "announce", "state", "report", "add", "speak",
 LOSS_VERBS = {"suffer", "lose", "sustain", "incur", "mourn"}
 # "an offensive to retake Mosul": the place acted on is where it happens.
 TARGET_VERBS = {"retake", "recapture", "capture", "seize", "attack", "storm", "besiege", "liberate", "defend",
-                "enter", "invade", "shell", "bomb", "strike", "raid", "occupy"}
+                "enter", "invade", "shell", "bomb", "strike", "raid", "occupy", "leave", "quit", "exit", "reach", "patrol"}
+# "in the country", "across the territory": back to the place named before.
+PLACE_ANAPHORS = {"country", "territory", "island", "nation", "enclave", "peninsula", "region"}
+# "Qatar hosts 10,000 US troops": the subject is where they are.
+HOST_VERBS = {"host", "house"}
 # "outside Kabul airport": a place named by what is in it.
 SITE_NOUNS = {"airport", "base", "city", "province", "region", "border", "coast", "camp", "port", "airbase",
-              "embassy", "capital", "district", "area", "village", "town"}
+              "embassy", "capital", "district", "area", "village", "town", "department", "state", "county",
+              "governorate", "oblast", "island", "enclave", "strip", "territory", "municipality"}
 DIRECTIONS = {"north", "south", "east", "west", "north-east", "north-west", "south-east", "south-west",
               "northeast", "northwest", "southeast", "southwest", "outskirts", "centre", "center"}
 

@@ -12,7 +12,7 @@ from spacy.tokens import Doc, Span
 from ..models import Article, Failure, Figure, TextField
 from ..settings import DEFAULT_CONFIG_DIR
 from .canonical import Canonicalizer
-from .entities import collect_entities
+from .entities import clean_name, collect_entities
 from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
@@ -94,7 +94,7 @@ class Extractor:
             spans.extend(doc.ents)
             found.extend(find_figures(doc, unit.field, unit.base))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
-        figures = [_canonical_location(f.figure, self.canon) for f in found]
+        figures = [_canonical_location(_foreign_troops_host(f, self.canon), self.canon) for f in found]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
@@ -106,10 +106,22 @@ class Extractor:
         )
 
 
+def _foreign_troops_host(found: Found, canon: Canonicalizer) -> Figure:
+    """"Bahrain has 9,000 American personnel": troops of another country are in the subject's."""
+    figure = found.figure
+    if figure.location or not found.subject_place or not found.nationality:
+        return figure
+    host, owner = canon.actor_country(found.subject_place), canon.actor_country(found.nationality)
+    if host is None or owner is None or host == owner:
+        return figure
+    return figure.model_copy(update={"location": found.subject_place})
+
+
 def _canonical_location(figure: Figure, canon: Canonicalizer) -> Figure:
     if not figure.location:
         return figure
-    return figure.model_copy(update={"location": canon.resolve(figure.location, "GPE").canonical})
+    place = clean_name(figure.location, "GPE")  # "the Red Sea", "Helmand province"
+    return figure.model_copy(update={"location": canon.resolve(place, "GPE").canonical})
 
 
 def _units(articles: Sequence[Article]) -> Iterator[_Unit]:

@@ -34,8 +34,11 @@ def missed_spans(doc: Doc, canon: Canonicalizer) -> list[Span]:
         if all(_replaceable(e, i, end) for e in ents) and not _already(ents, i, end, label):
             found.append(Span(doc, i, end, label=label))
         i = end
-    found.extend(_places_called_organisations(doc, canon, {s.start for s in found}))
-    return found
+    taken = {s.start for s in found}
+    found.extend(_places_called_organisations(doc, canon, taken))
+    found.extend(_untagged_places(doc, canon, owner, taken | {s.start for s in found}))
+    dateline = _dateline(doc, taken | {s.start for s in found})
+    return found + ([dateline] if dateline is not None else [])
 
 
 def merge_entities(ents: tuple[Span, ...] | list[Span], extra: list[Span]) -> list[Span]:
@@ -68,6 +71,32 @@ def _replaceable(ent: Span, start: int, end: int) -> bool:
 
 def _already(ents: set[Span], start: int, end: int, label: str) -> bool:
     return any(e.start == start and e.end == end and e.label_ == label for e in ents)
+
+
+def _untagged_places(doc: Doc, canon: Canonicalizer, owner: dict, taken: set[int]) -> list[Span]:
+    """"killed near Avdiivka" when NER tagged nothing: a lone proper noun after a place preposition."""
+    out = []
+    for token in doc:
+        if token.i in owner or token.i in taken or token.pos_ != "PROPN" or not token.text[:1].isupper():
+            continue
+        if token.is_sent_start or key(token.text) in canon.aliases or token.text.isupper():
+            continue
+        if any(c.dep_ == "compound" for c in token.children) or token.dep_ == "compound":
+            continue
+        if token.dep_ == "pobj" and token.head.lower_ in PLACE_PREPOSITIONS - {"of"} and token.head.head.lower_ != "according":
+            out.append(Span(doc, token.i, token.i + 1, label="GPE"))
+    return out
+
+
+def _dateline(doc: Doc, taken: set[int]) -> Span | None:
+    """"KAISERSLAUTERN, Germany — ...": the first word of a dateline is a place."""
+    if len(doc) < 3 or 0 in taken:
+        return None
+    first = doc[0]
+    if first.text.isupper() and len(first.text) >= 4 and first.is_alpha and doc[1].text in (",", "—", "–", "-"):
+        if not any(e.start == 0 and e.label_ in ("GPE", "LOC") for e in doc.ents):
+            return Span(doc, 0, 1, label="GPE")
+    return None
 
 
 def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list[Span]:
