@@ -19,6 +19,7 @@ from ..normalize.dates import latest_date_in_text
 from .canonical import Canonicalizer
 from .lexicon import APPROX, AT_LEAST, AT_MOST
 
+_QUALIFIER_WORDS = {w for p in (*APPROX, *AT_LEAST, *AT_MOST) for w in p.split()}
 QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda p: -len(p))
 
 DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w* ?down|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
@@ -140,8 +141,8 @@ def _change_event(group: dict[str, _Item], sentence: str, date: datetime | None,
     frm = group["from"].figure.value if "from" in group else None
     change = group["by"].figure.value if "by" in group else None
     sign = -1 if DECREASE.search(sentence) and not INCREASE.search(sentence) else 1
-    if change is not None and to is None and frm is None and sign < 0 and _ALL_OF.search(sentence):
-        frm, to = change, 0.0  # "pull all of its 1,000 personnel out"
+    if change is not None and to is None and frm is None and sign < 0 and _whole_force(sentence, group["by"].figure):
+        frm, to = change, 0.0  # "pull all of its 1,000 personnel out", "the 1,500 French soldiers ... would leave"
     if frm is None and to is not None and change is not None:
         frm = to - sign * change
     if frm is None and to is not None and HALVED.search(sentence):
@@ -168,6 +169,16 @@ def _drop_restated_headlines(events: list[EventMention], figures: list[Figure]) 
             for b in body)
 
     return [e for e in events if e.sentence not in headline or not restated(e)]
+
+
+def _whole_force(sentence: str, figure: Figure) -> bool:
+    """"all of its 1,000", "its last 400", "the roughly 1,500 French soldiers": the whole force."""
+    if _ALL_OF.search(sentence):
+        return True
+    at = sentence.find(figure.text)
+    before = sentence[:at].lower().split()[-3:] if at >= 0 else []
+    words = [w for w in before if w not in _QUALIFIER_WORDS]
+    return bool(words) and words[-1] in ("the", "its", "their", "last", "all")
 
 
 def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
@@ -289,7 +300,7 @@ def bucket(value: float | None) -> str:
     return f"{round(value, digits):.0f}" if digits <= 0 else f"{round(value, digits):g}"
 
 
-def _slug(text: str | None) -> str:
+def slug(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") if text else "-"
 
 
@@ -298,4 +309,4 @@ def event_key(event: EventMention) -> str:
     value = event.to_value if event.type == "troop_level_change" and event.to_value is not None else event.value
     kind = f"{event.type}-{event.measure}" if event.measure else event.type
     month = event.date.strftime("%Y-%m") if event.date else "-"
-    return ":".join([kind, _slug(event.actor), _slug(event.location), bucket(value), month])
+    return ":".join([kind, slug(event.actor), slug(event.location), bucket(value), month])

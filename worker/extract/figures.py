@@ -52,6 +52,8 @@ class Found:
     # The place that is the clause's subject ("Bahrain ... has 9,000 American personnel"): where
     # foreign troops are when no other place is named; the caller, which knows countries, decides.
     subject_place: str | None = None
+    # For "in the country" / "there": places named before the figure, the most recent first.
+    prior_places: tuple[str, ...] = ()
 
 
 @dataclass
@@ -277,12 +279,18 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
     start, end = doc[start_tok].idx, last.idx + last_len
     span_text = "".join(t.text_with_ws for t in doc[start_tok:end_tok])[: end - start]
     location = _location(span, verbs, places, others, category)
+    prior: tuple[str, ...] = ()
     if location is None and verbs and _refers_back(_scope(verbs[0]), category):
-        location = last_place  # "in the country", "there": the place named before
+        # "in the country", "there": the place named before; the caller skips the owner's country
+        prior = _places_before(doc, span.start, last_place)
+    if location is None and antecedent is not None:
+        location = antecedent.figure.location  # "half of them": where they are
     inherits = previous and (elided or arg.dep_ == "conj")
     if location is None and inherits:
         location = previous[-1].figure.location
     nationality = _country_phrase(noun, own=True) if noun is not None else None
+    if nationality is None and noun is not None and any(c.dep_ == "poss" and c.lower_ in ("its", "their") for c in noun.children):
+        nationality = _actor(arg, verbs)  # "13 of its soldiers": the subject's own
     if nationality is None and verbs and _scope(verbs[0]).lemma_.lower() in lexicon.LOSS_VERBS:
         nationality = _actor(arg, verbs)  # "Russia has suffered 40,000 dead"
     if antecedent is not None:
@@ -305,7 +313,7 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
         start=base + start,
         end=base + end,
     )
-    return Found(figure, actor, nationality, _subject_place(verbs))
+    return Found(figure, actor, nationality, _subject_place(verbs), prior)
 
 
 def _root(span: Span) -> Token:
@@ -335,7 +343,8 @@ def _counted_noun(span: Span) -> Token | None:
 def _argument(span: Span, noun: Token | None) -> Token:
     """The token that stands for the counted phrase in its clause ("troops" in "send 2,500 troops")."""
     root = _root(span)
-    token = noun if noun is not None and noun.i == root.head.i else root
+    # "2,500 troops", "a 350-strong contingent", "six F-35A jets": the noun above the number
+    token = noun if noun is not None and noun in root.ancestors else root
     for _ in range(4):
         if token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON"):
             token = token.head  # "a dozen aircraft and 300 airmen": the first conjunct's place
@@ -517,6 +526,8 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     that clause, nearest first; not where a speaker was ("officials said in Tokyo").
     Troops and casualties also look into the clauses below ("killed when ... near Timbuktu")."""
     scope = _scope(verbs[0]) if verbs else span.sent.root
+    while scope.tag_ == "VBG" and scope.dep_ in ("advcl", "conj") and scope.head != scope:
+        scope = _scope(scope.head)  # "struck a ship in the Red Sea, killing three and injuring two"
     host = _host(scope)
     if host is not None:
         return host
@@ -540,6 +551,13 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
         return (crossed, gap, 0 if after else 1)
 
     return min(pool, key=distance).text
+
+
+def _places_before(doc: Doc, before: int, last_place: str | None) -> tuple[str, ...]:
+    named = [e.text for e in reversed(doc.ents) if e.end <= before and e.label_ in PLACE_ENTS]
+    if last_place:
+        named.append(last_place)
+    return tuple(dict.fromkeys(named))[:6]
 
 
 def _refers_back(scope: Token, category: FigureCategory) -> bool:
@@ -587,6 +605,8 @@ def _anchored(token: Token) -> bool:
             # "in the southern city of Kherson", "the department of Cauca", "patrolling the port city of Guayaquil"
             return _anchored(site) or (site.dep_ == "dobj" and site.head.lemma_.lower() in lexicon.TARGET_VERBS)
         return site.lower_ in lexicon.DIRECTIONS or site.lower_ == "out"
+    if prep.lower_ == "on":
+        return prep.head.lemma_.lower() in lexicon.ATTACK_NOUNS  # "the strike on Kharkiv"
     return prep.lower_ in PLACE_PREPOSITIONS and prep.head.lower_ != "according"
 
 

@@ -49,9 +49,13 @@ REPORTING_VERBS = {"say", "tell", "announce", "state", "report", "add", "speak",
 LOSS_VERBS = {"suffer", "lose", "sustain", "incur", "mourn"}
 # "an offensive to retake Mosul": the place acted on is where it happens.
 TARGET_VERBS = {"retake", "recapture", "capture", "seize", "attack", "storm", "besiege", "liberate", "defend",
-                "enter", "invade", "shell", "bomb", "strike", "raid", "occupy", "leave", "quit", "exit", "reach", "patrol"}
+                "enter", "invade", "shell", "bomb", "strike", "raid", "occupy", "leave", "quit", "exit", "reach", "patrol",
+                "hit", "target", "pound", "overrun", "encircle", "surround"}
+# "the strike on Kharkiv", "an attack on Kyiv": "on" names the place for these.
+ATTACK_NOUNS = {"strike", "attack", "assault", "raid", "bombardment", "offensive", "airstrike", "shelling", "barrage", "ambush"}
 # "in the country", "across the territory": back to the place named before.
-PLACE_ANAPHORS = {"country", "territory", "island", "nation", "enclave", "peninsula", "region"}
+PLACE_ANAPHORS = {"country", "territory", "island", "nation", "enclave", "peninsula", "region", "city", "town",
+                  "village", "capital", "province", "area", "port"}
 # "Qatar hosts 10,000 US troops": the subject is where they are.
 HOST_VERBS = {"host", "house"}
 # "outside Kabul airport": a place named by what is in it.

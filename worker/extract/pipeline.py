@@ -107,11 +107,19 @@ class Extractor:
 
 
 def _foreign_troops_host(found: Found, canon: Canonicalizer) -> Figure:
-    """"Bahrain has 9,000 American personnel": troops of another country are in the subject's."""
+    """Places the parse left to be decided with country knowledge: "in the country" (the last
+    place named that is not the troops' own country) and "Bahrain has 9,000 American personnel"
+    (troops of another country are in the subject's)."""
     figure = found.figure
+    whose = found.nationality or found.actor
+    owner = canon.actor_country(whose) if whose else None
+    if not figure.location and found.prior_places:
+        # "the 1,500 French soldiers based in the country": the last place named that is not France
+        place = next((p for p in found.prior_places if owner is None or canon.actor_country(p) != owner), None)
+        return figure.model_copy(update={"location": place}) if place else figure
     if figure.location or not found.subject_place or not found.nationality:
         return figure
-    host, owner = canon.actor_country(found.subject_place), canon.actor_country(found.nationality)
+    host = canon.actor_country(found.subject_place)
     if host is None or owner is None or host == owner:
         return figure
     return figure.model_copy(update={"location": found.subject_place})

@@ -12,6 +12,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from .canonical import Canonicalizer, key
+from .lexicon import SITE_NOUNS
 
 MAX_WORDS = 4
 # Labels that never hold a real name, so a gazetteer match may replace them.
@@ -81,9 +82,16 @@ def _untagged_places(doc: Doc, canon: Canonicalizer, owner: dict, taken: set[int
             continue
         if token.is_sent_start or key(token.text) in canon.aliases or token.text.isupper():
             continue
-        if any(c.dep_ == "compound" for c in token.children) or token.dep_ == "compound":
+        if any(c.dep_ == "compound" for c in token.children):
             continue
-        if token.dep_ == "pobj" and token.head.lower_ in PLACE_PREPOSITIONS - {"of"} and token.head.head.lower_ != "according":
+        site = token.head if token.dep_ == "compound" and token.head.lemma_.lower() in SITE_NOUNS else None
+        if token.dep_ == "compound" and site is None:
+            continue
+        anchor = site or token  # "in Russia's Kursk region": Kursk names the region
+        prep = anchor.head
+        if prep.lower_ == "of" and prep.head.lemma_.lower() in SITE_NOUNS:
+            out.append(Span(doc, token.i, token.i + 1, label="GPE"))  # "the city of Zaporizhzhia"
+        elif anchor.dep_ == "pobj" and prep.lower_ in PLACE_PREPOSITIONS - {"of"} and prep.head.lower_ != "according":
             out.append(Span(doc, token.i, token.i + 1, label="GPE"))
     return out
 
