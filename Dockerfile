@@ -5,6 +5,7 @@ COPY pyproject.toml README.md ./
 COPY worker ./worker
 COPY config ./config
 COPY mappings ./mappings
+COPY kibana ./kibana
 COPY seeds ./seeds
 RUN pip install -e . && useradd --create-home --uid 10001 newsworker && mkdir -p /data /app/var && chown newsworker /data /app/var
 USER newsworker

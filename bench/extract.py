@@ -27,13 +27,14 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import spacy
+from timing import alternate  # noqa: E402
 
 from worker.errors import InputError
 from worker.extract import Extractor, load_model
@@ -151,15 +152,6 @@ def run_extractor(extractor: Extractor, articles: list[Article]) -> tuple[float,
     return time.perf_counter() - start, results
 
 
-def best_of(runs: int, *contestants: Callable[[], float]) -> list[list[float]]:
-    """Each contestant ``runs`` times, alternating, so drifts in machine speed hit both alike."""
-    times: list[list[float]] = [[] for _ in contestants]
-    for _ in range(runs):
-        for i, contestant in enumerate(contestants):
-            times[i].append(contestant())
-    return times
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=300)
@@ -192,7 +184,7 @@ def main() -> None:
         results[:] = out
         return seconds
 
-    base_times, extract_times = best_of(RUNS, baseline, extraction)
+    base_times, extract_times = alternate(RUNS, baseline, extraction)
     base_rate = len(articles) / min(base_times)
     extract_rate = len(articles) / min(extract_times)
     done = [r for r in results if isinstance(r, Article)]

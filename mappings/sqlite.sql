@@ -75,3 +75,37 @@ CREATE TABLE IF NOT EXISTS failures (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failures_at ON failures (at);
+
+-- Near-duplicates: each article's MinHash LSH bands (worker/duplicates.py); near-copies
+-- share a band, so candidates are found by equality on this index.
+CREATE TABLE IF NOT EXISTS near_bands (
+    band TEXT NOT NULL,
+    article_rowid INTEGER NOT NULL REFERENCES articles (rowid) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS near_bands_band ON near_bands (band);
+CREATE INDEX IF NOT EXISTS near_bands_article ON near_bands (article_rowid);
+
+-- The events rollup (worker/rollup.py): one row per fact across all articles, recomputed
+-- per group (kind|measure|location) after each batch and by reindex.
+CREATE TABLE IF NOT EXISTS event_records (
+    key TEXT PRIMARY KEY,
+    grp TEXT NOT NULL,
+    type TEXT NOT NULL,
+    types TEXT NOT NULL,            -- " troop_level troop_level_change ": the type and every framing
+    actor TEXT COLLATE NOCASE,
+    location TEXT COLLATE NOCASE,
+    date TEXT,
+    first_seen TEXT,
+    last_seen TEXT,
+    source_count INTEGER NOT NULL,
+    search_text TEXT NOT NULL,      -- summary and the reports' sentences, for `events QUERY`
+    doc TEXT NOT NULL               -- the EventRecord as JSON
+);
+CREATE INDEX IF NOT EXISTS event_records_grp ON event_records (grp);
+CREATE INDEX IF NOT EXISTS event_records_date ON event_records (date);
+CREATE TABLE IF NOT EXISTS event_record_articles (
+    key TEXT NOT NULL,
+    article_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_record_articles_article ON event_record_articles (article_id);
+CREATE INDEX IF NOT EXISTS event_record_articles_key ON event_record_articles (key);

@@ -52,3 +52,28 @@ def redis_available(url: str = REDIS_URL) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False
+
+
+@pytest.fixture(scope="session")
+def es_cluster():
+    """osmem-server (from PyPI) for the session, or the real cluster at NEWSWORKER_TEST_ES_URL."""
+    from tests.esserver import TEST_URL, EsCluster, OsmemProcess, session_name
+
+    if TEST_URL:
+        cluster = EsCluster(url=TEST_URL, osmem=False, session=session_name())
+        yield cluster
+        cluster.drop(cluster.session)  # whatever a failed test left behind
+        return
+    server = OsmemProcess()
+    try:
+        yield EsCluster(url=server.url, osmem=True, session=session_name())
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def es_prefix(es_cluster):
+    """An index prefix of this test's own; its indices and templates are deleted afterwards."""
+    prefix = es_cluster.new_prefix()
+    yield prefix
+    es_cluster.drop(prefix)

@@ -21,6 +21,8 @@ class Reply:
 class Seen:
     path: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 Route = Callable[[Seen], Reply]
@@ -36,7 +38,13 @@ class LocalServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802
-                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()})
+                self._answer("GET", b"")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._answer("POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, method: str, body: bytes) -> None:
+                seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, method, body)
                 server.requests.append(seen)
                 route = server.routes.get(self.path.split("?")[0])
                 reply = route(seen) if route else Reply(404, b"not found")

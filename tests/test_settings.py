@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from worker.errors import ConfigError
 from worker.settings import redact_url
 
 
@@ -41,11 +40,27 @@ def test_nonsense_fails_fast(env_settings, field, value):
         env_settings(**{field: value})
 
 
-def test_elasticsearch_store_is_refused_clearly_until_it_exists(env_settings):
+def test_elasticsearch_store_unreachable_says_where_without_the_password(env_settings):
+    import socket
+
+    from worker.errors import TransientStoreError
     from worker.store import make_store
 
-    with pytest.raises(ConfigError, match="NEWSWORKER_STORE=sqlite"):
-        make_store(env_settings(store="elasticsearch"))
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = env_settings(store="elasticsearch", es={"url": f"http://elastic:s3cret@127.0.0.1:{port}", "max_retries": 0})
+    with pytest.raises(TransientStoreError, match="NEWSWORKER_ES__URL") as caught:
+        make_store(settings)
+    assert f"http://elastic:***@127.0.0.1:{port}" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("es", [{"index_prefix": "News Worker"}, {"index_prefix": "a/b"},
+                                {"api_key": "k", "username": "u"}, {"password": "p"}, {"max_retries": -1}])
+def test_elasticsearch_nonsense_fails_fast(env_settings, es):
+    with pytest.raises(ValidationError):
+        env_settings(es=es)
 
 
 def test_redact_url_hides_only_the_password():

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from worker.models import Article, Entity, EventMention, Failure, Figure, SearchQuery
+from worker.models import Article, Entity, EventMention, EventQuery, Failure, Figure, SearchQuery
 from worker.normalize.identity import content_hash
 
 
@@ -61,14 +61,30 @@ RANGE = _article(
 ALL = [IRAQ, MIXED, RANGE]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "elasticsearch"])
 def store(request, tmp_path):
-    from worker.store import SqliteStore
+    if request.param == "elasticsearch":
+        cluster = request.getfixturevalue("es_cluster")
+        made = cluster.store(request.getfixturevalue("es_prefix"))
+    else:
+        from worker.store import SqliteStore
 
-    made = SqliteStore(tmp_path / "store.db")
+        made = SqliteStore(tmp_path / "store.db")
     made.setup()
     yield made
     made.close()
+
+
+@pytest.fixture
+def extractor_free_ingest():
+    """Index hand-built articles the way ingest does (near-copies, upsert, events), without
+    spaCy: the articles already carry what extraction would give them."""
+    from worker.ingest import index_articles
+
+    def run(store, articles):
+        index_articles(store, articles, [old for a in articles if (old := store.get(a.id)) is not None])
+
+    return run
 
 
 @pytest.fixture
@@ -228,3 +244,65 @@ def test_stats_count_rows(loaded):
     assert (stats.articles, stats.figures, stats.events) == (3, 5, 1)
     assert stats.entities == 4  # entity rows: 2 + 1 + 1
     assert stats.last_ingested_at is not None
+
+
+# --------------------------------------------------------------------------- near-copies and the events rollup
+
+WIRE_BODY = ("The Pentagon said on Friday that the number of American troops in Iraq has been reduced to 2,500, "
+             "completing a drawdown ordered by the president days before he leaves office. Officials said the "
+             "remaining forces would keep advising Iraqi units against Islamic State remnants in the north.")
+
+
+def _event(value, *, location="Iraq", type="troop_level", day=15, actor="United States", **values) -> EventMention:
+    return EventMention(type=type, key=f"{type}:{location}:{value}", actor=actor, location=location, value=value,
+                        date=datetime(2021, 1, day, tzinfo=timezone.utc), sentence=f"{value} troops in {location}.", **values)
+
+
+def test_near_copies_collapse_into_the_earliest_original(store, extractor_free_ingest):
+    wire = _article("wire", "Pentagon completes Iraq drawdown", WIRE_BODY, source="AP", published="2021-01-15")
+    copy = _article("copy", "Iraq troop drawdown complete", WIRE_BODY.replace("on Friday", "Friday"), source="Local Paper",
+                    published="2021-01-16")
+    other = _article("other", "Oil prices rise", "Oil prices rose in Asian trade on Monday as traders weighed cuts. " * 3)
+    extractor_free_ingest(store, [copy, other])
+    extractor_free_ingest(store, [wire])  # the original arrives last
+    assert store.get("copy").duplicate_of == "wire" and store.get("wire").duplicate_of is None
+    assert store.get("other").duplicate_of is None
+    collapsed = store.search(SearchQuery(text="drawdown"))
+    assert _ids(collapsed) == ["wire"] and collapsed.hits[0].duplicates == ["copy"]
+    everything = store.search(SearchQuery(text="drawdown", include_duplicates=True))
+    assert sorted(_ids(everything)) == ["copy", "wire"]
+    assert next(h for h in everything.hits if h.id == "copy").duplicate_of == "wire"
+
+
+def test_events_roll_up_across_articles_and_search_shows_their_keys(store, extractor_free_ingest):
+    a = _article("a", "Cut to 2,500", "US cut its Iraq force to 2,500.", source="Reuters", published="2021-01-15",
+                 events=[_event(None, type="troop_level_change", to_value=2500, from_value=3000)])
+    b = _article("b", "2,500 remain", "Some 2,480 US troops remain in Iraq.", source="BBC", published="2021-01-16",
+                 events=[_event(2480, day=16)])
+    c = _article("c", "Afghanistan", "2,500 US troops remain in Afghanistan.", source="CNN", published="2021-01-15",
+                 events=[_event(2500, location="Afghanistan")])
+    extractor_free_ingest(store, [a])
+    extractor_free_ingest(store, [b, c])
+    [iraq] = store.search_events(EventQuery(location="Iraq"))
+    assert iraq.key == "troop_level:united-states:iraq:2500:2021-01-15"
+    assert iraq.article_ids == ["a", "b"] and iraq.sources == ["Reuters", "BBC"] and iraq.values == [2480, 2500]
+    assert store.get_event(iraq.key) == iraq and store.get_event("nope") is None
+    assert [r.location for r in store.search_events(EventQuery(type="troop_level"))] == ["Afghanistan", "Iraq"]
+    assert store.search_events(EventQuery(type="troop_level_change")) == [iraq]  # told as a change by Reuters
+    assert store.search_events(EventQuery(text="Afghanistan"))[0].location == "Afghanistan"
+    assert store.search_events(EventQuery(since=datetime(2021, 2, 1, tzinfo=timezone.utc))) == []
+    hits = {h.id: h for h in store.search(SearchQuery(text="troops")).hits}
+    assert hits["b"].event_keys == [iraq.key]
+
+
+def test_rollup_is_the_same_whatever_the_order_and_follows_updates(store, extractor_free_ingest):
+    first = _article("x", "Level", "2,500 US troops are in Iraq.", events=[_event(2500)])
+    second = _article("y", "Level again", "There are 2,500 US troops in Iraq.", events=[_event(2500)])
+    extractor_free_ingest(store, [second])
+    extractor_free_ingest(store, [first])
+    [record] = store.search_events(EventQuery())
+    assert record.article_ids == ["x", "y"]
+    moved = second.model_copy(update={"content_hash": "moved", "events": [_event(2500, location="Syria")]})
+    extractor_free_ingest(store, [moved])
+    by_place = {r.location: r.article_ids for r in store.search_events(EventQuery())}
+    assert by_place == {"Iraq": ["x"], "Syria": ["y"]}

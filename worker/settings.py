@@ -16,21 +16,53 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The checkout's mappings/ and config/ folders (schemas, templates, word lists are files).
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+DEFAULT_KIBANA_OBJECTS = Path(__file__).resolve().parents[1] / "kibana" / "saved_objects.ndjson"
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_LOCK_URL = "redis://127.0.0.1:6379/0"
 
 
 class ElasticsearchSettings(BaseModel):
     """Connection to the production search store (``NEWSWORKER_ES__URL`` ...)."""
 
+    # One URL or several, comma-separated (the client spreads requests over them).
     url: str = "http://localhost:9200"
     api_key: str = ""
     username: str = ""
     password: str = ""
     ca_certs: Path | None = None
     verify_certs: bool = True
-    request_timeout: float = 30.0
-    max_retries: int = 3
-    index_prefix: str = "newsworker"
+    request_timeout: float = Field(default=30.0, gt=0)
+    # Retries of a failed request (connection errors, 429/502/503/504) and of documents a
+    # bulk request rejected with 429/503, each with exponential backoff.
+    max_retries: int = Field(default=3, ge=0, le=20)
+    retry_on_timeout: bool = True
+    # Names every index, alias and template ({prefix}-articles-v1 ...); it goes into index
+    # names and template files, so only what Elasticsearch allows in an index name.
+    index_prefix: str = Field(default="newsworker", pattern=r"^[a-z0-9][a-z0-9_.-]{0,100}$")
+
+    @model_validator(mode="after")
+    def _one_kind_of_auth(self) -> "ElasticsearchSettings":
+        if self.api_key and (self.username or self.password):
+            raise ValueError("set NEWSWORKER_ES__API_KEY or NEWSWORKER_ES__USERNAME/__PASSWORD, not both")
+        if self.password and not self.username:
+            raise ValueError("NEWSWORKER_ES__PASSWORD is set without NEWSWORKER_ES__USERNAME")
+        return self
+
+
+class KibanaSettings(BaseModel):
+    """Where `newsworker kibana import` sends the saved objects (``NEWSWORKER_KIBANA__URL`` ...)."""
+
+    url: str = "http://localhost:5601"
+    api_key: str = ""
+    username: str = ""
+    password: str = ""
+    # Empty: the default space; else the objects go to /s/<space>/.
+    space: str = ""
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    timeout: float = Field(default=30.0, gt=0)
+    saved_objects: Path = DEFAULT_KIBANA_OBJECTS
 
 
 class FetchSettings(BaseModel):
@@ -78,6 +110,8 @@ class Settings(BaseSettings):
     store: Literal["sqlite", "elasticsearch"] = "sqlite"
     # Empty means no broker: the CLI runs the task code in its own process.
     broker_url: str = ""
+    # Redis for locks (reindex); empty = the broker URL when it is Redis, else the local Redis.
+    redis_url: str = ""
     result_backend: str = ""
     queue: str = "newsworker"
     # Queue for indexing a poll's new items (CPU-bound extraction); empty = the main queue.
@@ -95,6 +129,7 @@ class Settings(BaseSettings):
     es: ElasticsearchSettings = ElasticsearchSettings()
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
+    kibana: KibanaSettings = KibanaSettings()
 
     @field_validator("broker_url", "result_backend")
     @classmethod
@@ -104,6 +139,13 @@ class Settings(BaseSettings):
                 f"unsupported URL scheme in {value!r}: use one of "
                 f"{', '.join(s + '://' for s in BROKER_SCHEMES)} or leave it empty to run in process"
             )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in REDIS_SCHEMES:
+            raise ValueError(f"NEWSWORKER_REDIS_URL must be a Redis URL (redis://, rediss://, unix://), not {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -116,6 +158,15 @@ class Settings(BaseSettings):
     def eager(self) -> bool:
         """True when no broker is configured and tasks run inside the calling process."""
         return not self.broker_url
+
+    @property
+    def lock_url(self) -> str:
+        """The Redis holding locks: even the embedded default needs one to reindex safely."""
+        if self.redis_url:
+            return self.redis_url
+        if urlsplit(self.broker_url).scheme in ("redis", "rediss"):
+            return self.broker_url
+        return DEFAULT_LOCK_URL
 
     @property
     def results_url(self) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 
 from celery import shared_task
@@ -151,3 +154,47 @@ def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> 
     log.info("ingest_feed_items task=%s items=%d indexed=%d failed=%d", self.request.id, len(documents),
              len(report.indexed), len(report.failed))
     return report.model_dump(mode="json")
+
+
+REINDEX = "newsworker.reindex"
+
+# In process there is no result backend to poll for PROGRESS: the CLI listens here instead.
+eager_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar("eager_progress", default=None)
+
+
+@shared_task(bind=True, name=REINDEX, acks_late=True, reject_on_worker_lost=True)
+def reindex(self, rollback: bool = False) -> dict:
+    """Rebuild the store as its next generation and swap it in (or roll back), under the
+    store's Redis lock; returns a ReindexReport (or RollbackReport) as JSON.
+
+    A second reindex of the same store fails with ReindexBusyError and changes nothing.
+    A worker lost mid-rebuild leaves its half-built generation kept (not live) and its
+    lock to expire (worker.locks.LOCK_TTL_SECONDS); the redelivered task is refused until then.
+    """
+    from . import locks
+    from . import reindex as reindexing
+    from .celery_app import runtime_of
+
+    runtime = runtime_of(self.app)
+    settings = runtime.settings
+    client = locks.connect(settings.lock_url)
+    try:
+        with locks.held(client, locks.reindex_lock_name(settings), task_id=self.request.id) as lock:
+            if rollback:
+                report = reindexing.rollback(runtime.store)
+            else:
+                report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
+                                        before_swap=lock.verify)
+    finally:
+        client.close()
+    log.info("reindex task=%s %s", self.request.id, report.model_dump_json(exclude={"failed"}))
+    return report.model_dump(mode="json")
+
+
+def _reindex_progress(task, done: int, total: int) -> None:
+    if task.request.is_eager:
+        listener = eager_progress.get()
+        if listener is not None:
+            listener(done, total)
+    else:
+        task.update_state(state="PROGRESS", meta={"done": done, "total": total})

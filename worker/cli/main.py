@@ -19,9 +19,13 @@ from ..sources.files import expand_paths, read_file
 from ..sources.metadata import Overrides
 from . import dispatch, render
 from .common import Context, emit_json, guard, pass_context
+from .es import es
+from .events import events, show_event
 from .feeds import feeds
+from .kibana import kibana
 from .filters import parse_day, parse_figure
 from .probe import broker_health
+from .reindex import reindex
 
 # Show a progress bar when an ingest has more files than this.
 PROGRESS_ABOVE = 5
@@ -127,10 +131,13 @@ class _progress:
 @click.option("--size", default=10, show_default=True, type=click.IntRange(0, 1000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @click.option("--no-facets", is_flag=True, help="Skip facet counts.")
+@click.option("--duplicates", "include_duplicates", is_flag=True,
+              help="Also list near-copies (wire copies, amp twins); by default each shows once, as its original.")
 @click.option("--json", "as_json", is_flag=True, help="Print the SearchResult as JSON.")
 @pass_context
 @guard
-def search(ctx: Context, query, entity, location, figure, qualifier, event_type, source, since, until, size, offset, no_facets, as_json) -> None:
+def search(ctx: Context, query, entity, location, figure, qualifier, event_type, source, since, until, size, offset, no_facets,
+           include_duplicates, as_json) -> None:
     """Search articles by words and filters, with highlights and facet counts.
 
     \b
@@ -146,7 +153,7 @@ def search(ctx: Context, query, entity, location, figure, qualifier, event_type,
             figure_max=high, qualifier=qualifier, event_type=event_type, source=source,
             published_from=parse_day(since) if since else None,
             published_to=parse_day(until, end_of_day=True) if until else None,
-            size=size, offset=offset, facets=not no_facets,
+            size=size, offset=offset, facets=not no_facets, include_duplicates=include_duplicates,
         )
     except ValidationError as exc:
         raise click.UsageError("; ".join(e["msg"] for e in exc.errors())) from None
@@ -216,7 +223,12 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo(render.status(ctx.mode(), stats, settings.spacy_model, EXTRACTOR_VERSION, queue))
 
 
+cli.add_command(es)
+cli.add_command(events)
+cli.add_command(show_event)
 cli.add_command(feeds)
+cli.add_command(reindex)
+cli.add_command(kibana)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from ..models import Article, BatchReport, Figure, SearchResult, StoreStats
+from ..models import Article, BatchReport, EventRecord, Figure, SearchResult, StoreStats
 
 _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 
@@ -57,6 +57,12 @@ def search_result(result: SearchResult, color: bool) -> str:
             lines.append("   " + emphasis(" ".join(fragment.split()), color))
         for figure in hit.figures:
             lines.append(f"   figure: {figure_line(figure)}")
+        if hit.duplicate_of:
+            lines.append(f"   near-copy of {hit.duplicate_of}")
+        if hit.duplicates:
+            lines.append(f"   {len(hit.duplicates)} near-cop{'y' if len(hit.duplicates) == 1 else 'ies'} (--duplicates lists them)")
+        if hit.event_keys:
+            lines.append("   events: " + ", ".join(hit.event_keys))
     facet_lines = [
         f"  {name}: " + ", ".join(f"{f.value} ({f.count})" for f in counts)
         for name, counts in result.facets.items()
@@ -97,4 +103,36 @@ def status(mode: str, stats: StoreStats, model: str, extractor_version: str, que
         f"failures:   {stats.failures} recorded",
     ]
     lines += [f"  {f.at:%Y-%m-%d %H:%M} {f.stage}: {f.line()}" for f in stats.recent_failures]
+    return "\n".join(lines)
+
+
+def event_list(records: list[EventRecord]) -> str:
+    if not records:
+        return "No events match."
+    lines = [f"{len(records)} event{'s' if len(records) != 1 else ''}, oldest first:"]
+    for record in records:
+        count = len(record.sources) or len(record.article_ids)
+        told = "" if record.told_as == [record.type] else f" (told as {', '.join(record.told_as)})"
+        lines.append(f"\n{_date(record.date)}  {record.summary}{told}")
+        lines.append(f"   {count} source{'s' if count != 1 else ''}: {', '.join(record.sources) or 'unknown'}")
+        lines.append(f"   key {record.key}")
+    return "\n".join(lines)
+
+
+def event_detail(record: EventRecord, color: bool) -> str:
+    title = click.style(record.summary, bold=True) if color else record.summary
+    lines = [title, f"key {record.key}",
+             f"{len(record.sources)} sources, {len(record.article_ids)} articles, "
+             f"first seen {_date(record.first_seen)}, last seen {_date(record.last_seen)}", ""]
+    for report in record.reports:
+        value = _number(report.value) if report.value is not None else "?"
+        change = ""
+        if report.from_value is not None or report.to_value is not None:
+            change = f" ({_number(report.from_value) if report.from_value is not None else '?'} -> " \
+                     f"{_number(report.to_value) if report.to_value is not None else '?'})"
+        copy = f" [copy of {report.duplicate_of}]" if report.duplicate_of else ""
+        when = report.published_at.strftime("%Y-%m-%d %H:%M") if report.published_at else "undated"
+        lines.append(f"- {report.source or 'unknown source'} · {when} · {value}{change} · {report.told_as}{copy}")
+        lines.append(f"  \"{' '.join(report.sentence.split())}\"")
+        lines.append(f"  article {report.article_id}" + (f" · {report.url}" if report.url else ""))
     return "\n".join(lines)

@@ -7,7 +7,6 @@ outlets' reports of the same fact meet.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from datetime import datetime
 
 from ..models import EventMention, Figure
 from ..normalize.dates import latest_date_in_text
+from ..keys import bucket, slug
 from .canonical import Canonicalizer
 from .lexicon import APPROX, AT_LEAST, AT_MOST
 
@@ -288,20 +288,6 @@ def _country_in(counts: str, canon: Canonicalizer) -> str | None:
             if country is not None:
                 return country.canonical
     return None
-
-
-def bucket(value: float | None) -> str:
-    """Two significant figures: 2,480 and 2,500 land together; 2,500 and 3,000 do not."""
-    if value is None:
-        return "-"
-    if value == 0:
-        return "0"
-    digits = 2 - int(math.floor(math.log10(abs(value)))) - 1
-    return f"{round(value, digits):.0f}" if digits <= 0 else f"{round(value, digits):g}"
-
-
-def slug(text: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") if text else "-"
 
 
 def event_key(event: EventMention) -> str:

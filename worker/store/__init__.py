@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigError
 from ..settings import Settings
 from .base import ArticleStore, Fingerprint
 from .sqlite import SqliteStore
@@ -13,10 +12,10 @@ def make_store(settings: Settings) -> ArticleStore:
     if settings.store == "sqlite":
         store: ArticleStore = SqliteStore(settings.database_path, settings.mappings_dir)
     else:
-        raise ConfigError(
-            "NEWSWORKER_STORE=elasticsearch is not available in this version yet; "
-            "use the default NEWSWORKER_STORE=sqlite"
-        )
+        # Imported here: the embedded default should not pay for loading the ES client.
+        from .elasticsearch import ElasticsearchStore
+
+        store = ElasticsearchStore.from_settings(settings.es, settings.mappings_dir)
     store.setup()
     return store
 

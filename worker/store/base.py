@@ -6,11 +6,16 @@ Only contract models cross it: no cursors, rows, clients or responses leak out.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from pydantic import BaseModel
 
-from ..models import Article, Failure, IndexOutcome, SearchQuery, SearchResult, StoreStats
+from ..duplicates import Signature
+from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchQuery, SearchResult, StoreStats
+from ..rollup import Group, Mention, roll_up
+
+# Refresh rounds before giving up on a group that keeps changing under us (other workers).
+REFRESH_ROUNDS = 5
 
 
 class Fingerprint(BaseModel):
@@ -18,6 +23,22 @@ class Fingerprint(BaseModel):
 
     content_hash: str
     extractor_version: str | None
+
+
+class IndexVersion(BaseModel):
+    """One physical generation of the store: an ES index or a SQLite file."""
+
+    name: str
+    version: int
+    articles: int
+
+
+class IndexVersions(BaseModel):
+    """What the read/write aliases point at now, what rollback would restore, and all kept."""
+
+    live: IndexVersion | None
+    previous: IndexVersion | None
+    kept: list[IndexVersion]
 
 
 class ArticleStore(ABC):
@@ -52,6 +73,88 @@ class ArticleStore(ABC):
     @abstractmethod
     def stats(self) -> StoreStats: ...
 
+    # -- near-duplicates and the events rollup -----------------------------------------
+
+    @abstractmethod
+    def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
+        """Stored articles sharing at least one MinHash band with ``bands`` (near-copy candidates), with their body."""
+
+    @abstractmethod
+    def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
+        """Point stored articles at their original (None: it is an original)."""
+
+    @abstractmethod
+    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
+        """Every stored event mention in these rollup groups, with its article's source and date."""
+
+    @abstractmethod
+    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
+        """Make the rollup records of these groups exactly ``records``."""
+
+    @abstractmethod
+    def event_groups(self) -> list[Group]:
+        """Every rollup group the stored articles have mentions in (reindex recomputes them all)."""
+
+    @abstractmethod
+    def search_events(self, query: EventQuery) -> list[EventRecord]:
+        """Rollup records matching the query, oldest first."""
+
+    @abstractmethod
+    def get_event(self, key: str) -> EventRecord | None: ...
+
+    def refresh_events(self, groups: Sequence[Group]) -> int:
+        """Recompute these groups' records from every stored mention; returns how many there are.
+
+        Converges under concurrent writers: after writing, the mentions are read again and
+        the groups recomputed if another batch changed them meanwhile, so the last write
+        reflects what the store holds. (SqliteStore does it in one write transaction.)
+        """
+        if not groups:
+            return 0
+        mentions = self.mentions(groups)
+        records: list[EventRecord] = []
+        for _ in range(REFRESH_ROUNDS):
+            records = roll_up(mentions)
+            self.replace_events(groups, records)
+            again = self.mentions(groups)
+            if _same_mentions(again, mentions):
+                break
+            mentions = again
+        return len(records)
+
+    # -- rebuild (reindex): new generation beside the live one, then an atomic swap --------
+
+    @abstractmethod
+    def iter_articles(self, batch_size: int = 500) -> Iterator[Article]:
+        """Every live article (ES: scan through the read alias), text and all."""
+
+    @abstractmethod
+    def versions(self) -> IndexVersions: ...
+
+    @abstractmethod
+    def create_next_version(self) -> IndexVersion:
+        """A new empty generation built from the current mappings, numbered one above every
+        kept generation (normally live + 1; after a rollback the abandoned number is skipped)."""
+
+    @abstractmethod
+    def load_into(self, target: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        """Write into a generation that is not live yet, bypassing the aliases."""
+
+    @abstractmethod
+    def count(self, target: IndexVersion) -> int: ...
+
+    @abstractmethod
+    def swap_to(self, target: IndexVersion) -> None:
+        """Point the read and write aliases at target in one atomic step; the old one is kept."""
+
+    @abstractmethod
+    def rollback(self) -> IndexVersion:
+        """Point the aliases back at the previous generation; StoreError when there is none."""
+
+    @abstractmethod
+    def drop_version(self, target: IndexVersion) -> None:
+        """Delete a generation that is not live (a failed or abandoned rebuild)."""
+
     def close(self) -> None:
         """Release connections; the default has nothing to release."""
 
@@ -68,3 +171,10 @@ def is_unchanged(article: Article, known: Fingerprint | None, extractor_version:
         and known.content_hash == article.content_hash
         and known.extractor_version == extractor_version
     )
+
+
+def _same_mentions(a: Sequence[Mention], b: Sequence[Mention]) -> bool:
+    def key(m: Mention) -> tuple:
+        return (m.article_id, m.event.key, m.event.sentence, m.duplicate_of)
+
+    return sorted(map(key, a)) == sorted(map(key, b))

@@ -10,43 +10,76 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import StoreError, TransientStoreError
-from ..models import Article, FacetCount, Failure, IndexOutcome, SearchHit, SearchQuery, SearchResult, StoreStats
+from ..duplicates import Signature
+from ..models import (Article, EventQuery, EventRecord, FacetCount, Failure, IndexOutcome, SearchHit, SearchQuery,
+                      SearchResult, StoreStats)
+from ..rollup import Group, Mention, roll_up
+from . import sqlite_events as ev
 from . import sqlite_query as q
-from .base import ArticleStore, Fingerprint, is_unchanged
+from .base import ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
+from .sqlite_generations import Generations, Pointer
 
 BUSY_TIMEOUT_MS = 30_000
 RECENT_FAILURES = 10
 
 
 class SqliteStore(ArticleStore):
+    """One generation file is live at a time (see sqlite_generations); every connection
+    follows the pointer, so a swap made by a reindex in another process is picked up on
+    the next operation."""
+
     kind = "sqlite"
 
     def __init__(self, path: Path, mappings_dir: Path = DEFAULT_MAPPINGS_DIR):
-        self.path = Path(path)
+        self.base = Path(path)
+        self.generations = Generations(self.base)
         self.mappings_dir = mappings_dir
         self._conn: sqlite3.Connection | None = None
+        self._signature: tuple[int, int] | None = None
+        self._targets: dict[int, sqlite3.Connection] = {}
 
     # -- connection -----------------------------------------------------------------
 
     @property
+    def path(self) -> Path:
+        """The live generation's file."""
+        return self.generations.path(self.generations.read().live)
+
+    @property
     def conn(self) -> sqlite3.Connection:
+        signature = self.generations.signature()
+        if self._conn is not None and signature != self._signature:
+            self._conn.close()
+            self._conn = None
         if self._conn is None:
-            self._conn = self._connect()
+            # Read before opening: a swap in between is simply seen on the next call.
+            self._signature = signature
+            self._conn = self._connect(self._live_path())
         return self._conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def _live_path(self) -> Path:
+        live = self.generations.read().live
+        path = self.generations.path(live)
+        if live != 1 and not path.exists():
+            raise StoreError(
+                f"the live SQLite generation {path} is missing; `newsworker reindex --rollback` "
+                f"restores the previous one, or fix {self.generations.pointer_path}"
+            )
+        return path
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
         try:
-            return open_shared(self.path, mapping_text(self.mappings_dir, "sqlite.sql"), BUSY_TIMEOUT_MS / 1000)
+            return open_shared(path, mapping_text(self.mappings_dir, "sqlite.sql"), BUSY_TIMEOUT_MS / 1000)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
-                f"cannot open SQLite store {self.path}: {exc}; check the path and its permissions (NEWSWORKER_SQLITE_PATH)"
+                f"cannot open SQLite store {path}: {exc}; check the path and its permissions (NEWSWORKER_SQLITE_PATH)"
             ) from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
+    def _write(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+        conn = conn or self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -57,20 +90,22 @@ class SqliteStore(ArticleStore):
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise TransientStoreError(f"SQLite store {self.path} is busy: {exc}") from None
-            raise StoreError(f"SQLite store {self.path}: {exc}") from None
+                raise TransientStoreError(f"SQLite store {self.base} is busy: {exc}") from None
+            raise StoreError(f"SQLite store {self.base}: {exc}") from None
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        for conn in self._targets.values():
+            conn.close()
+        self._targets.clear()
 
     # -- interface ------------------------------------------------------------------
 
     def setup(self) -> None:
         """The schema is applied when the connection opens; opening is all setup needs."""
-        if self._conn is None:
-            self._conn = self._connect()
+        self.conn  # noqa: B018 - opening applies the schema
 
     def fingerprints(self, ids: Sequence[str]) -> dict[str, Fingerprint]:
         found: dict[str, Fingerprint] = {}
@@ -102,6 +137,7 @@ class SqliteStore(ArticleStore):
             shown = self._matched_figures(query, [r[0] for r in rows]) if query.filters_figures else {}
             hits = [_hit(Article.model_validate_json(doc), score, snippet, shown.get(rowid, []))
                     for rowid, doc, score, snippet in rows]
+            hits = self._with_links(hits)
             facets = self._facets(query) if query.facets else {}
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed on {self.path}: {exc}") from None
@@ -136,6 +172,159 @@ class SqliteStore(ArticleStore):
             recent_failures=[Failure(origin=o, stage=s, reason=r, at=_parse_iso(a)) for o, s, r, a in recent],
         )
 
+    # -- rebuild: generations beside the live file, swapped by the pointer ---------------
+
+    def iter_articles(self, batch_size: int = 500) -> Iterator[Article]:
+        """Every live article from the stored JSON, the same document get() returns.
+
+        A connection of its own pins the generation: a swap while iterating cannot mix
+        rows of two files.
+        """
+        conn = self._connect(self._live_path())
+        try:
+            last = 0
+            while True:
+                rows = conn.execute(
+                    "SELECT rowid, doc FROM articles WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, batch_size)
+                ).fetchall()
+                if not rows:
+                    return
+                for _rowid, doc in rows:
+                    yield Article.model_validate_json(doc)
+                last = rows[-1][0]
+        finally:
+            conn.close()
+
+    def versions(self) -> IndexVersions:
+        pointer = self.generations.read()
+        kept = [self._version(v) for v in self.generations.kept()]
+        by_number = {v.version: v for v in kept}
+        previous = self.generations.previous()
+        return IndexVersions(
+            live=by_number.get(pointer.live),
+            previous=by_number.get(previous) if previous is not None else None,
+            kept=kept,
+        )
+
+    def create_next_version(self) -> IndexVersion:
+        """One above every kept generation (and live), so an abandoned rebuild is never reused."""
+        number = max([self.generations.read().live, *self.generations.kept()]) + 1
+        path = self.generations.path(number)
+        self.generations.remove(number)  # stray WAL files of a generation deleted by hand
+        self._targets[number] = self._connect(path)
+        return IndexVersion(name=str(path), version=number, articles=0)
+
+    def load_into(self, target: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        conn = self._target(target)
+        with self._write(conn):
+            return [IndexOutcome(id=a.id, origin=a.origin, status=self._upsert_one(conn, a)) for a in articles]
+
+    def count(self, target: IndexVersion) -> int:
+        if target.version == self.generations.read().live:
+            return self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self._target(target).execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def swap_to(self, target: IndexVersion) -> None:
+        live = self.generations.read().live
+        if target.version == live:
+            return
+        self._switch(live, target.version, previous=live)
+
+    def rollback(self) -> IndexVersion:
+        previous = self.generations.previous()
+        if previous is None:
+            raise StoreError(
+                f"no previous SQLite generation of {self.base} to roll back to; "
+                "a reindex keeps the generation it replaces until it is dropped"
+            )
+        older = [v for v in self.generations.kept() if v < previous]
+        self._switch(self.generations.read().live, previous, previous=older[-1] if older else None)
+        return self._version(previous)
+
+    def drop_version(self, target: IndexVersion) -> None:
+        if target.version == self.generations.read().live:
+            raise StoreError(f"{target.name} is the live SQLite generation; swap or roll back before dropping it")
+        conn = self._targets.pop(target.version, None)
+        if conn is not None:
+            conn.close()
+        self.generations.remove(target.version)
+
+    def _switch(self, live: int, to: int, previous: int | None) -> None:
+        conn = self._target(self._version(to))
+        # Failures are the ingest log, not derived data: carry them so `status` keeps them.
+        self._carry_failures(self.generations.path(live), conn)
+        self._targets.pop(to).close()
+        self.generations.write(Pointer(live=to, previous=previous))
+        self.close()
+
+    def _carry_failures(self, source: Path, conn: sqlite3.Connection) -> None:
+        if not source.exists():
+            return
+        conn.execute("ATTACH DATABASE ? AS old", (str(source),))
+        try:
+            with self._write(conn):
+                conn.execute(
+                    "INSERT INTO main.failures (origin, stage, reason, at)"
+                    " SELECT o.origin, o.stage, o.reason, o.at FROM old.failures o WHERE NOT EXISTS ("
+                    " SELECT 1 FROM main.failures f WHERE f.at = o.at AND f.origin = o.origin"
+                    " AND f.stage = o.stage AND f.reason = o.reason)"
+                )
+        finally:
+            conn.execute("DETACH DATABASE old")
+
+    def _target(self, target: IndexVersion) -> sqlite3.Connection:
+        """A connection to a kept generation, opened once per store object."""
+        if target.version not in self._targets:
+            path = self.generations.path(target.version)
+            if not path.exists():
+                raise StoreError(f"SQLite generation {path} does not exist; `newsworker reindex` creates the next one")
+            self._targets[target.version] = self._connect(path)
+        return self._targets[target.version]
+
+    def _version(self, number: int) -> IndexVersion:
+        path = self.generations.path(number)
+        if number == self.generations.read().live:
+            articles = self.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        else:
+            articles = self._target(IndexVersion(name=str(path), version=number, articles=0)).execute(
+                "SELECT count(*) FROM articles").fetchone()[0]
+        return IndexVersion(name=str(path), version=number, articles=articles)
+
+    # -- near-duplicates and the events rollup -----------------------------------------
+
+    def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
+        return ev.signatures_near(self.conn, bands)
+
+    def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
+        if changes:
+            with self._write() as conn:
+                ev.set_duplicate_of(conn, changes)
+
+    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
+        return ev.mentions(self.conn, groups)
+
+    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
+        with self._write() as conn:
+            ev.replace_events(conn, groups, records)
+
+    def refresh_events(self, groups: Sequence[Group]) -> int:
+        """Read, roll up and write in one write transaction: SQLite serialises the writers."""
+        if not groups:
+            return 0
+        with self._write() as conn:
+            records = roll_up(ev.mentions(conn, groups))
+            ev.replace_events(conn, groups, records)
+        return len(records)
+
+    def event_groups(self) -> list[Group]:
+        return ev.all_groups(self.conn)
+
+    def search_events(self, query: EventQuery) -> list[EventRecord]:
+        return ev.search_events(self.conn, query)
+
+    def get_event(self, key: str) -> EventRecord | None:
+        return ev.get_event(self.conn, key)
+
     # -- internals ------------------------------------------------------------------
 
     def _upsert_one(self, conn: sqlite3.Connection, article: Article) -> str:
@@ -163,6 +352,7 @@ class SqliteStore(ArticleStore):
             marks = ",".join("?" * len(values))
             rowid = conn.execute(f"INSERT INTO articles ({columns}) VALUES ({marks})", values).lastrowid
         self._insert_parts(conn, rowid, article)
+        ev.write_bands(conn, rowid, article)
         return "updated" if row else "created"
 
     @staticmethod
@@ -187,6 +377,13 @@ class SqliteStore(ArticleStore):
             [(rowid, e.type, e.key, e.actor, e.location, e.value, e.from_value, e.to_value,
               q.iso(e.date) if e.date else None) for e in article.events],
         )
+
+    def _with_links(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Rollup keys and near-copies of each hit."""
+        ids = [h.id for h in hits]
+        keys, copies = ev.event_keys_of(self.conn, ids), ev.duplicates_of(self.conn, ids)
+        return [h.model_copy(update={"event_keys": keys.get(h.id, h.event_keys), "duplicates": copies.get(h.id, [])})
+                for h in hits]
 
     def _matched_figures(self, query: SearchQuery, rowids: list[int]) -> dict[int, list[int]]:
         if not rowids:
@@ -215,6 +412,7 @@ def _hit(article: Article, score: float, snippet: str | None, figure_ords: list[
         highlights=[snippet] if snippet else [],
         figures=[article.figures[i] for i in figure_ords if i < len(article.figures)],
         event_keys=sorted({e.key for e in article.events}),
+        duplicate_of=article.duplicate_of,
     )
 
 

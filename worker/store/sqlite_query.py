@@ -85,6 +85,8 @@ def filters(query: SearchQuery) -> Compiled:
         c.add("a.published_at >= ?", iso(query.published_from))
     if query.published_to:
         c.add("a.published_at <= ?", iso(query.published_to))
+    if not query.include_duplicates:
+        c.add("a.duplicate_of IS NULL")  # copies collapse into their original
     return c
 
 

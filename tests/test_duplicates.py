@@ -1,0 +1,70 @@
+"""Near-duplicate linking: shingle similarity, MinHash bands, one original per group whatever the order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from worker.duplicates import Signature, bands, link, near, shingles, similarity
+
+SEED = (Path(__file__).resolve().parents[1] / "seeds" / "000_5ac1f38a68824bea.txt").read_text(encoding="utf-8")
+ARTICLES = Path(__file__).resolve().parent / "data" / "events" / "articles.jsonl"
+DAY = datetime(2021, 1, 15, tzinfo=timezone.utc)
+
+WIRE = SEED
+COPY = SEED.replace("Mr Miller said", "Miller said") + "\nReporting by Jane Doe; editing by John Roe."
+# A republished copy that drops the last third and rewords a name.
+SHORT = "AMP: " + SEED[: 2 * len(SEED) // 3].replace("Washington", "The White House")
+OTHER = ("Oil prices rose in Asian trade on Monday as traders weighed fresh supply cuts from producers, "
+         "while a weaker dollar lifted demand for commodities priced in the currency across markets.")
+
+
+def sig(id_, text, hours=0, duplicate_of=None) -> Signature:
+    return Signature(id=id_, text=text, published_at=DAY + timedelta(hours=hours), duplicate_of=duplicate_of)
+
+
+def test_copies_are_near_and_other_stories_are_not():
+    assert near(sig("a", WIRE), sig("b", COPY)) and near(sig("a", WIRE), sig("c", SHORT))
+    assert not near(sig("a", WIRE), sig("d", OTHER))
+    jaccard, contained = similarity(shingles(WIRE), shingles(SHORT))
+    assert jaccard < 0.8 and contained >= 0.8  # the shorter copy is found by containment
+
+
+def test_copies_share_a_band_and_bands_are_stable():
+    assert set(bands(WIRE)) & set(bands(COPY)) and set(bands(WIRE)) & set(bands(SHORT))
+    assert bands(WIRE) == bands(WIRE) and len(bands(WIRE)) == 20
+    assert bands("too short to judge") == []
+
+
+def test_far_apart_in_time_is_not_a_copy():
+    assert not near(sig("a", WIRE), sig("b", COPY, hours=24 * 30))
+
+
+def test_original_is_the_earliest_whatever_the_arrival_order():
+    articles = [sig("wire", WIRE, 0), sig("copy", COPY, 3), sig("short", SHORT, 1), sig("other", OTHER, 2)]
+    expected = {"wire": None, "copy": "wire", "short": "wire", "other": None}
+    for order in itertools.permutations(articles):
+        assert link(list(order), []) == expected
+
+
+def test_an_older_copy_arriving_later_takes_over_and_stored_ones_are_repointed():
+    stored = [sig("copy", COPY, 3), sig("short", SHORT, 1, duplicate_of="copy")]
+    assert link([sig("wire", WIRE, 0)], stored) == {"wire": None, "copy": "wire", "short": "wire"}
+
+
+def test_unchanged_stored_articles_are_not_rewritten():
+    stored = [sig("wire", WIRE, 0), sig("copy", COPY, 3, duplicate_of="wire")]
+    assert link([sig("short", SHORT, 1)], stored) == {"short": "wire"}
+
+
+def test_on_the_multi_source_set_only_the_wire_copies_pair():
+    """Different outlets telling the same event in their own words are not copies."""
+    articles = [json.loads(line) for line in ARTICLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    signatures = [Signature(id=a["id"], text=a["text"], published_at=a["published"]) for a in articles]
+    linked = {k: v for k, v in link(signatures, []).items() if v}
+    assert linked == {"a03": "a02", "a35": "a34"}
+    candidates = {frozenset((x.id, y.id)) for x, y in itertools.combinations(signatures, 2)
+                  if set(bands(x.text)) & set(bands(y.text))}
+    assert candidates == {frozenset(("a02", "a03")), frozenset(("a34", "a35"))}

@@ -1,0 +1,196 @@
+"""`newsworker reindex`: rebuild the store as a new generation, or roll back to the last one."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from .. import locks
+from .. import reindex as reindexing
+from ..celery_app import create_app
+from ..errors import LockUnavailableError
+from ..extract import EXTRACTOR_VERSION
+from ..tasks import REINDEX, eager_progress
+from .common import Context, emit_json, guard, pass_context
+
+POLL_SECONDS = 0.5
+
+
+@click.command()
+@click.option("--wait/--no-wait", default=False,
+              help="With a broker: follow the job with a progress bar and print its report (in process it always waits).")
+@click.option("--dry-run", is_flag=True, help="Print what would happen now (generations, counts, lock); change nothing.")
+@click.option("--rollback", is_flag=True, help="Point the store back at the generation the last reindex replaced.")
+@click.option("--timeout", default=24 * 3600.0, show_default=True, help="Seconds to wait for the job with --wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan or report as JSON.")
+@pass_context
+@guard
+def reindex(ctx: Context, wait: bool, dry_run: bool, rollback: bool, timeout: float, as_json: bool) -> None:
+    """Rebuild the store from its stored text with the current extractor and mappings.
+
+    \b
+    A reindex job:
+      1. takes the store's lock in Redis (NEWSWORKER_REDIS_URL); a second reindex is refused
+      2. creates the next generation (SQLite: newsworker.vN.db beside the store file;
+         Elasticsearch: index <prefix>-articles-vN from the current templates)
+      3. re-extracts every live article from its stored text into it
+      4. verifies the count (articles that fail re-extraction are listed, not hidden)
+      5. swaps the read and write aliases (SQLite: the generation pointer) in one step
+    The replaced generation is kept: --rollback restores it.
+
+    \b
+    Examples:
+      newsworker reindex --dry-run
+      newsworker reindex --wait
+      newsworker reindex --rollback
+    """
+    if dry_run:
+        _dry_run(ctx, rollback, as_json)
+        return
+    settings = ctx.settings
+    _refuse_if_busy(settings)
+    app = create_app(settings)
+    task = app.tasks[REINDEX]
+    what = "Rollback" if rollback else "Reindex"
+    if settings.eager:
+        click.echo(f"Running in process: no broker configured (NEWSWORKER_BROKER_URL); store {settings.store}.", err=True)
+        with _Progress(what) as bar:
+            token = eager_progress.set(bar.update)
+            try:
+                data = task.apply(kwargs={"rollback": rollback}, throw=True).get()
+            finally:
+                eager_progress.reset(token)
+    else:
+        result = task.apply_async(kwargs={"rollback": rollback})
+        click.echo(f"Enqueued {what.lower()} task {result.id} on {ctx.mode()}.", err=True)
+        if not wait:
+            if as_json:
+                emit_json({"enqueued": result.id})
+            else:
+                click.echo(result.id)
+            return
+        data = _follow(result, what, timeout)
+    _print_report(data, rollback, as_json)
+
+
+def _refuse_if_busy(settings) -> None:
+    """Say who holds the lock before enqueueing anything; the job checks again when it starts."""
+    client = locks.connect(settings.lock_url)
+    try:
+        lock = locks.StoreLock(client, locks.reindex_lock_name(settings))
+        if lock.holder() is not None:
+            raise lock.busy_error()
+    finally:
+        client.close()
+
+
+def _follow(result, what: str, timeout: float) -> dict:
+    """Poll the task's PROGRESS state into a progress bar until it finishes."""
+    deadline = time.monotonic() + timeout
+    with _Progress(what) as bar:
+        while not result.ready():
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"gave up waiting after {timeout:.0f} s; task {result.id} is still running")
+            if result.state == "PROGRESS" and isinstance(result.info, dict):
+                bar.update(int(result.info.get("done", 0)), int(result.info.get("total", 0)))
+            time.sleep(POLL_SECONDS)
+    return result.get(timeout=max(deadline - time.monotonic(), 1.0))
+
+
+class _Progress:
+    """A click progress bar on a terminal; on a pipe or log, a line per update instead."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+        self.tty = sys.stderr.isatty()
+        self.last: tuple[int, int] | None = None
+
+    def update(self, done: int, total: int) -> None:
+        if (done, total) == self.last:
+            return
+        self.last = (done, total)
+        if not self.tty:
+            click.echo(f"{self.label}: {done}/{total} articles", err=True)
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.length = max(total, done, 1)
+        self.bar.update(done - self.bar.pos)
+
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _dry_run(ctx: Context, rollback: bool, as_json: bool) -> None:
+    settings = ctx.settings
+    plan = reindexing.plan(ctx.runtime.store, EXTRACTOR_VERSION)
+    lock = _lock_state(settings)
+    if as_json:
+        emit_json({"dry_run": True, "action": "rollback" if rollback else "reindex",
+                   "plan": plan.model_dump(mode="json"), "lock": lock})
+        return
+    click.echo("Dry run: nothing was changed.")
+    click.echo(_describe_generations(plan))
+    if rollback:
+        if plan.previous is None:
+            click.echo("A rollback would fail: there is no previous generation to return to.")
+        else:
+            click.echo(f"A rollback would make v{plan.previous.version} ({plan.previous.name}, "
+                       f"{plan.previous.articles} articles) live again; v{plan.live.version if plan.live else '?'} stays kept.")
+    elif plan.live is None:
+        click.echo("A reindex would fail: nothing is live yet (ingest first).")
+    else:
+        click.echo(f"A reindex would create v{plan.next_version}, re-extract the {plan.articles} live articles "
+                   f"with extractor {plan.extractor_version}, verify the count, swap v{plan.next_version} in "
+                   f"and keep v{plan.live.version} for --rollback.")
+    click.echo(f"Lock {lock['name']}: {lock['state']}.")
+
+
+def _lock_state(settings) -> dict:
+    name = locks.reindex_lock_name(settings)
+    try:
+        client = locks.connect(settings.lock_url)
+    except LockUnavailableError as exc:
+        return {"name": name, "holder": None, "state": f"cannot be checked, so a real run would refuse: {exc}"}
+    try:
+        holder = locks.StoreLock(client, name).holder()
+    finally:
+        client.close()
+    state = f"held by {holder.describe()}, a real run would be refused" if holder else "free"
+    return {"name": name, "holder": holder.model_dump(mode="json") if holder else None, "state": state}
+
+
+def _describe_generations(plan: reindexing.ReindexPlan) -> str:
+    if plan.live is None:
+        return f"Store {plan.store}: no live generation."
+    previous = f"v{plan.previous.version} ({plan.previous.articles} articles)" if plan.previous else "none"
+    kept = ", ".join(f"v{v.version}" for v in plan.kept) or "none"
+    return (f"Store {plan.store}: live v{plan.live.version} {plan.live.name} with {plan.live.articles} articles; "
+            f"previous {previous}; kept {kept}.")
+
+
+def _print_report(data: dict, rollback: bool, as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
+        return
+    if rollback:
+        r = reindexing.RollbackReport.model_validate(data)
+        click.echo(f"Rolled back the {r.store} store: v{r.from_version} -> v{r.to_version} ({r.to_name}), "
+                   f"{r.articles} articles live. v{r.from_version} is kept.")
+        return
+    r = reindexing.ReindexReport.model_validate(data)
+    click.echo(f"Reindexed the {r.store} store: v{r.from_version} -> v{r.to_version} ({r.to_name}), "
+               f"{r.articles} of {r.read} articles re-extracted with extractor {r.extractor_version}, "
+               f"{len(r.failed)} failed, in {r.seconds:.1f} s.")
+    for failure in r.failed:
+        click.echo(f"  failed: {failure.id} ({failure.origin or 'no origin'}): {failure.reason} "
+                   f"[left out of v{r.to_version}; still in v{r.from_version}]")
+    click.echo(f"v{r.from_version} ({r.from_name}) is kept: `newsworker reindex --rollback` makes it live again.")

@@ -1,0 +1,29 @@
+"""Near-duplicate links and rollup groups for a batch: a thin shell over worker.duplicates,
+worker.rollup and the store's lookups, called by ingest before and after it indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .duplicates import Signature, bands, link
+from .models import Article
+from .rollup import Group, group_of
+from .store.base import ArticleStore
+
+
+def link_duplicates(store: ArticleStore, articles: Sequence[Article]) -> tuple[list[Article], dict[str, str | None]]:
+    """The batch with ``duplicate_of`` set, and the stored articles whose original changed."""
+    signatures = [Signature(id=a.id, text=a.body, published_at=a.published_at, duplicate_of=a.duplicate_of)
+                  for a in articles]
+    wanted = [b for a in articles for b in bands(a.body)]
+    batch_ids = {a.id for a in articles}
+    candidates = [s for s in store.signatures_near(wanted) if s.id not in batch_ids] if wanted else []
+    changes = link(signatures, candidates)
+    linked = [a.model_copy(update={"duplicate_of": changes.get(a.id, a.duplicate_of)}) for a in articles]
+    return linked, {k: v for k, v in changes.items() if k not in batch_ids}
+
+
+def groups_of(articles: Iterable[Article]) -> set[Group]:
+    return {g for a in articles for e in a.events if (g := group_of(e)) is not None}
+
+

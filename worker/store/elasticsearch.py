@@ -1,0 +1,303 @@
+"""ElasticsearchStore: the production store. Articles in versioned indices behind aliases.
+
+Reads go through ``{prefix}-articles``, writes through ``{prefix}-articles-write``
+(``require_alias``: a missing alias is an error, never a stray auto-created index).
+Documents are the Article's JSON, keyed by its id, so writing one again replaces it.
+
+Refresh: a write waits for the next scheduled refresh (``refresh=wait_for``) before it
+returns, so a search right after an upsert sees it. Forcing a refresh per bulk request
+instead would cut a new segment for every worker batch; waiting costs at most the
+refresh interval (1 s) of latency and nothing of the cluster's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from time import time_ns
+
+from elastic_transport import BaseNode
+from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch.helpers import scan
+
+from ..errors import StoreError
+from ..duplicates import Signature
+from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchHit, SearchQuery, SearchResult, StoreStats
+from ..rollup import Group, Mention
+from ..settings import DEFAULT_MAPPINGS_DIR, ElasticsearchSettings
+from . import es_bulk, es_events, es_generations, es_query
+from .base import ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
+from .es_client import make_client, where
+from .es_errors import reason, translated
+from .es_names import Family, Layout
+from .es_setup import ClusterStatus, SetupReport, install
+from .es_setup import status as cluster_status
+from .es_templates import load_templates
+
+RECENT_FAILURES = 10
+MGET_CHUNK = 1000
+SCROLL_KEEP_ALIVE = "10m"
+
+
+class ElasticsearchStore(ArticleStore):
+    kind = "elasticsearch"
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        prefix: str = "newsworker",
+        mappings_dir: Path = DEFAULT_MAPPINGS_DIR,
+        *,
+        where: str = "",
+        bulk: es_bulk.BulkPolicy = es_bulk.BulkPolicy(),
+    ):
+        self.client = client
+        self.layout = Layout(prefix)
+        self.mappings_dir = Path(mappings_dir)
+        self.where = where or "the configured cluster"
+        self.bulk = bulk
+
+    @classmethod
+    def from_settings(
+        cls, es: ElasticsearchSettings, mappings_dir: Path, node_class: type[BaseNode] | None = None
+    ) -> "ElasticsearchStore":
+        return cls(
+            make_client(es, node_class), es.index_prefix, mappings_dir,
+            where=where(es), bulk=es_bulk.BulkPolicy(retries=es.max_retries),
+        )
+
+    @property
+    def articles(self) -> Family:
+        return self.layout.articles
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- interface ------------------------------------------------------------------
+
+    def setup(self) -> None:
+        self.install()
+
+    def install(self) -> SetupReport:
+        """Templates from the mapping files, then the first indices and aliases if there are none."""
+        return install(self.client, self.layout, load_templates(self.mappings_dir, self.layout.prefix), self.where)
+
+    def cluster_status(self) -> ClusterStatus:
+        templates = load_templates(self.mappings_dir, self.layout.prefix)
+        return cluster_status(self.client, self.layout, templates, self.where)
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, Fingerprint]:
+        found: dict[str, Fingerprint] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), MGET_CHUNK):
+            with translated("reading fingerprints", self.where):
+                docs = self.client.mget(
+                    index=self.articles.read_alias, ids=ids[start : start + MGET_CHUNK],
+                    source_includes=["content_hash", "extractor_version"],
+                ).body["docs"]
+            for doc in docs:
+                if doc.get("found"):
+                    src = doc["_source"]
+                    found[doc["_id"]] = Fingerprint(content_hash=src["content_hash"], extractor_version=src.get("extractor_version"))
+        return found
+
+    def upsert(self, articles: Sequence[Article]) -> list[IndexOutcome]:
+        """Insert or replace by id, skipping unchanged articles (one mget and one bulk per call).
+
+        An id repeated within the call is written in a second round, after the first copy,
+        so the outcomes are those of writing the articles one after another.
+        """
+        articles = list(articles)
+        first, again = _first_occurrences(articles)
+        outcomes: list[IndexOutcome | None] = [None] * len(articles)
+        for i, outcome in zip(first, self._upsert_distinct([articles[i] for i in first])):
+            outcomes[i] = outcome
+        if again:
+            for i, outcome in zip(again, self.upsert([articles[i] for i in again])):
+                outcomes[i] = outcome
+        return [o for o in outcomes if o is not None]
+
+    def _upsert_distinct(self, articles: list[Article]) -> list[IndexOutcome]:
+        if not articles:
+            return []
+        known = self.fingerprints([a.id for a in articles])
+        changed = [a for a in articles if not is_unchanged(a, known.get(a.id), a.extractor_version)]
+        written = es_bulk.write(
+            self.client, self.articles.write_alias, changed, self.bulk, self.where,
+            require_alias=True, refresh="wait_for",
+        )
+        by_id = {o.id: o for o in written}
+        return [by_id.get(a.id) or IndexOutcome(id=a.id, origin=a.origin, status="unchanged") for a in articles]
+
+    def get(self, article_id: str) -> Article | None:
+        with translated(f"reading the article {article_id}", self.where):
+            try:
+                doc = self.client.get(index=self.articles.read_alias, id=article_id).body
+            except NotFoundError as exc:
+                if isinstance(exc.body, dict) and exc.body.get("found") is False:
+                    return None
+                raise
+        return es_events.article_from_source(doc["_source"])
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        with translated("searching", self.where):
+            body = self.client.search(index=self.articles.read_alias, body=es_query.compile_query(query)).body
+        result = es_query.to_result(query, body)
+        return result.model_copy(update={"hits": self._with_links(result.hits)})
+
+    def _with_links(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Rollup keys and near-copies of each hit."""
+        ids = [h.id for h in hits]
+        keys = es_events.event_keys_of(self.client, self.layout, ids, self.where)
+        copies = es_events.duplicates_of(self.client, self.layout, ids, self.where)
+        return [h.model_copy(update={"event_keys": keys.get(h.id, h.event_keys), "duplicates": copies.get(h.id, [])})
+                for h in hits]
+
+    # -- near-duplicates and the events rollup -----------------------------------------
+
+    def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
+        return es_events.signatures_near(self.client, self.layout, bands, self.where)
+
+    def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
+        es_events.set_duplicate_of(self.client, self.layout, changes, self.where)
+
+    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
+        return es_events.mentions(self.client, self.layout, groups, self.where)
+
+    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
+        es_events.replace_events(self.client, self.layout, groups, records, self.where)
+
+    def event_groups(self) -> list[Group]:
+        return es_events.event_groups(self.client, self.layout, self.where)
+
+    def search_events(self, query: EventQuery) -> list[EventRecord]:
+        return es_events.search_events(self.client, self.layout, query, self.where)
+
+    def get_event(self, key: str) -> EventRecord | None:
+        return es_events.get_event(self.client, self.layout, key, self.where)
+
+    def record_failures(self, failures: Sequence[Failure]) -> None:
+        if not failures:
+            return
+        seq = time_ns()
+        operations: list[dict] = []
+        for i, f in enumerate(failures):
+            operations += [{"index": {"_index": self.layout.failures}}, {**f.model_dump(mode="json"), "seq": seq + i}]
+        with translated(f"recording {len(failures)} failures", self.where):
+            response = self.client.bulk(operations=operations, refresh="wait_for").body
+        refused = [item["index"] for item in response["items"] if item["index"].get("error")]
+        if refused:
+            raise StoreError(f"Elasticsearch refused {len(refused)} failure records: {reason(refused[0]['error'])}")
+
+    def stats(self) -> StoreStats:
+        aggs = {
+            "entities": {"nested": {"path": "entities"}},
+            "figures": {"nested": {"path": "figures"}},
+            "events": {"nested": {"path": "events"}},
+            "last_ingested": {"max": {"field": "ingested_at"}},
+        }
+        with translated("reading store statistics", self.where):
+            body = self.client.search(index=self.articles.read_alias, size=0, track_total_hits=True, aggs=aggs).body
+            failed = self.client.search(
+                index=self.layout.failures, size=RECENT_FAILURES, track_total_hits=True,
+                sort=[{"at": "desc"}, {"seq": "desc"}],
+            ).body
+        a = body["aggregations"]
+        last = a["last_ingested"].get("value")
+        return StoreStats(
+            kind=self.kind,
+            location=f"{self.where} {self.articles.read_alias}",
+            articles=body["hits"]["total"]["value"],
+            entities=a["entities"]["doc_count"],
+            figures=a["figures"]["doc_count"],
+            events=a["events"]["doc_count"],
+            failures=failed["hits"]["total"]["value"],
+            last_ingested_at=datetime.fromtimestamp(last / 1000, timezone.utc) if last is not None else None,
+            recent_failures=[_failure(h["_source"]) for h in failed["hits"]["hits"]],
+        )
+
+    # -- rebuild: generations behind the aliases ------------------------------------
+
+    def iter_articles(self, batch_size: int = 500) -> Iterator[Article]:
+        """Every live article, by a scroll over the read alias (one consistent snapshot)."""
+        with translated(f"scanning {self.articles.read_alias}", self.where):
+            for hit in scan(self.client, index=self.articles.read_alias, size=batch_size, scroll=SCROLL_KEEP_ALIVE,
+                            query={"query": {"match_all": {}}}):
+                yield es_events.article_from_source(hit["_source"])
+
+    def versions(self) -> IndexVersions:
+        return es_generations.versions(self.client, self.articles, self.where)
+
+    def create_next_version(self) -> IndexVersion:
+        """A new empty index, one above every existing generation (so a rolled-back one is
+        never reused), shaped by the templates as installed now."""
+        return es_generations.create_next(self.client, self.articles, self.where)
+
+    def load_into(self, target: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        """Index into the generation itself, not through the aliases; nothing is skipped as
+        unchanged (the generation starts empty) and no refresh is awaited (count() refreshes)."""
+        self._not_live(target, "load into")
+        written = es_bulk.write(self.client, target.name, _last_copies(articles), self.bulk, self.where,
+                                require_alias=False, refresh="false")
+        by_id = {o.id: o for o in written}
+        return [by_id[a.id] for a in articles]
+
+    def count(self, target: IndexVersion) -> int:
+        self._known(target)
+        return es_generations.count(self.client, target.name, self.where)
+
+    def swap_to(self, target: IndexVersion) -> None:
+        current = self.versions()
+        self._known(target, current)
+        if current.live is not None and current.live.name == target.name:
+            return
+        es_generations.swap(self.client, self.articles, current.live, target, self.where)
+
+    def rollback(self) -> IndexVersion:
+        current = self.versions()
+        if current.previous is None:
+            live = current.live.name if current.live else "nothing"
+            raise StoreError(
+                f"no earlier generation of {self.articles.read_alias} to roll back to (live: {live}); "
+                "a reindex keeps the index it replaces until that is dropped"
+            )
+        es_generations.swap(self.client, self.articles, current.live, current.previous, self.where)
+        return current.previous
+
+    def drop_version(self, target: IndexVersion) -> None:
+        self._known(target)
+        self._not_live(target, "drop")
+        es_generations.drop(self.client, target.name, self.where)
+
+    def _known(self, target: IndexVersion, current: IndexVersions | None = None) -> None:
+        if self.articles.version_of(target.name) != target.version:
+            raise StoreError(f"{target.name} is not a generation of {self.articles.read_alias} "
+                             f"(expected {self.articles.index(target.version)})")
+        if current is not None and target.name not in {k.name for k in current.kept}:
+            raise StoreError(f"the index {target.name} does not exist; `newsworker es status` lists the generations")
+
+    def _not_live(self, target: IndexVersion, what: str) -> None:
+        self._known(target)
+        if target.name in es_generations.live_names(self.client, self.articles, self.where):
+            raise StoreError(f"{target.name} is the live generation behind {self.articles.read_alias}; "
+                             f"refusing to {what} it (swap or roll back first)")
+
+
+def _first_occurrences(articles: list[Article]) -> tuple[list[int], list[int]]:
+    seen: set[str] = set()
+    first: list[int] = []
+    again: list[int] = []
+    for i, article in enumerate(articles):
+        (again if article.id in seen else first).append(i)
+        seen.add(article.id)
+    return first, again
+
+
+def _last_copies(articles: Sequence[Article]) -> list[Article]:
+    """One article per id, the last given (what writing them in order would leave)."""
+    return list({a.id: a for a in articles}.values())
+
+
+def _failure(source: dict) -> Failure:
+    return Failure.model_validate({k: v for k, v in source.items() if k != "seq"})

@@ -1,0 +1,192 @@
+"""ElasticsearchStore's near-duplicate lookups and events rollup: functions over a client.
+
+The events live in ``{prefix}-events`` (read) / ``{prefix}-events-write`` (write), one
+document per EventRecord with id = key (mappings/elasticsearch/component_templates/
+events-mappings.json). Articles carry ``near_bands`` for the near-copy lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import scan
+
+from ..duplicates import Signature
+from ..errors import StoreError
+from ..models import Article, EventMention, EventQuery, EventRecord
+from ..rollup import KIND_TYPE, Group, Mention, group_of
+from .es_errors import reason, translated
+from .es_names import Layout
+
+EXTRA_ARTICLE_FIELDS = ("near_bands",)
+EXTRA_EVENT_FIELDS = ("grp", "types", "search_text")
+TERMS_CHUNK = 1000
+SCROLL = "5m"
+
+
+def group_text(group: Group) -> str:
+    kind, measure, location = group
+    return f"{kind}|{measure or ''}|{(location or '').casefold()}"
+
+
+def article_from_source(source: dict[str, Any]) -> Article:
+    return Article.model_validate({k: v for k, v in source.items() if k not in EXTRA_ARTICLE_FIELDS})
+
+
+def signatures_near(client: Elasticsearch, layout: Layout, band_list: Sequence[str], where: str) -> list[Signature]:
+    found: dict[str, Signature] = {}
+    wanted = sorted(set(band_list))
+    for start in range(0, len(wanted), TERMS_CHUNK):
+        query = {"terms": {"near_bands": wanted[start : start + TERMS_CHUNK]}}
+        with translated("looking up near-copies", where):
+            for hit in scan(client, index=layout.articles.read_alias, query={"query": query}, scroll=SCROLL,
+                            _source=["id", "body", "published_at", "duplicate_of"]):
+                s = hit["_source"]
+                found[s["id"]] = Signature(id=s["id"], text=s.get("body") or "", published_at=s.get("published_at"),
+                                           duplicate_of=s.get("duplicate_of"))
+    return list(found.values())
+
+
+def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, str | None], where: str) -> None:
+    if not changes:
+        return
+    operations: list[dict] = []
+    for id_, original in changes.items():
+        operations += [{"update": {"_index": layout.articles.write_alias, "_id": id_}}, {"doc": {"duplicate_of": original}}]
+    with translated(f"linking {len(changes)} near-copies", where):
+        response = client.bulk(operations=operations, refresh="wait_for").body
+    refused = [i["update"] for i in response["items"] if i["update"].get("error") and i["update"].get("status") != 404]
+    if refused:
+        raise StoreError(f"Elasticsearch refused {len(refused)} near-copy links, e.g. {refused[0].get('_id')}: "
+                         f"{reason(refused[0]['error'])}")
+
+
+def mentions(client: Elasticsearch, layout: Layout, groups: Iterable[Group], where: str) -> list[Mention]:
+    """Every stored mention in these groups, read from the articles that report them."""
+    groups = list(groups)
+    wanted = {group_text(g) for g in groups}
+    located = sorted({g[2] for g in groups if g[2]})
+    should: list[dict] = []
+    if located:
+        should.append({"nested": {"path": "events", "query": {"terms": {"events.location": located}}}})
+    if any(g[2] is None for g in groups):
+        should.append({"nested": {"path": "events", "query": {"bool": {"must_not": {"exists": {"field": "events.location"}}}}}})
+    out: list[Mention] = []
+    with translated("reading event mentions", where):
+        for hit in scan(client, index=layout.articles.read_alias, scroll=SCROLL,
+                        query={"query": {"bool": {"should": should, "minimum_should_match": 1}}}):
+            article = article_from_source(hit["_source"])
+            for event in article.events:
+                group = group_of(event)
+                if group is not None and group_text(group) in wanted:
+                    out.append(Mention(article_id=article.id, source=article.source, url=article.url,
+                                       published_at=article.published_at, duplicate_of=article.duplicate_of, event=event))
+    return out
+
+
+def event_groups(client: Elasticsearch, layout: Layout, where: str) -> list[Group]:
+    groups: set[Group] = set()
+    with translated("listing event groups", where):
+        for hit in scan(client, index=layout.articles.read_alias, scroll=SCROLL, _source=["events"],
+                        query={"query": {"nested": {"path": "events", "query": {"match_all": {}}}}}):
+            for raw in hit["_source"].get("events") or []:
+                group = group_of(EventMention.model_validate(raw))
+                if group is not None:
+                    groups.add(group)
+    return sorted(groups, key=group_text)
+
+
+def replace_events(client: Elasticsearch, layout: Layout, groups: Iterable[Group], records: Sequence[EventRecord],
+                   where: str) -> None:
+    """The records of these groups become exactly ``records``: stale keys deleted, the rest written by key."""
+    texts = sorted({group_text(g) for g in groups})
+    keep = {r.key for r in records}
+    stale: list[str] = []
+    with translated("reading the events to replace", where):
+        for hit in scan(client, index=layout.events.read_alias, scroll=SCROLL, _source=False,
+                        query={"query": {"terms": {"grp": texts}}}):
+            if hit["_id"] not in keep:
+                stale.append(hit["_id"])
+    operations: list[dict] = []
+    for key in stale:
+        operations.append({"delete": {"_index": layout.events.write_alias, "_id": key}})
+    for record in records:
+        operations += [{"index": {"_index": layout.events.write_alias, "_id": record.key}}, event_source(record)]
+    if not operations:
+        return
+    with translated(f"writing {len(records)} events", where):
+        response = client.bulk(operations=operations, refresh="wait_for").body
+    refused = [next(iter(i.values())) for i in response["items"]
+               if next(iter(i.values())).get("error") and next(iter(i.values())).get("status") != 404]
+    if refused:
+        raise StoreError(f"Elasticsearch refused {len(refused)} event records, e.g. {refused[0].get('_id')}: "
+                         f"{reason(refused[0]['error'])}")
+
+
+def event_source(record: EventRecord) -> dict[str, Any]:
+    kind = {v: k for k, v in KIND_TYPE.items()}[record.type]
+    return {
+        **record.model_dump(mode="json"),
+        "grp": group_text((kind, record.measure, record.location)),  # type: ignore[arg-type]
+        "types": sorted({record.type, *record.told_as}),
+        "search_text": " ".join([record.summary, *(r.sentence for r in record.reports)]),
+    }
+
+
+def event_from_source(source: dict[str, Any]) -> EventRecord:
+    return EventRecord.model_validate({k: v for k, v in source.items() if k not in EXTRA_EVENT_FIELDS})
+
+
+def search_events(client: Elasticsearch, layout: Layout, query: EventQuery, where: str) -> list[EventRecord]:
+    filters: list[dict] = []
+    if query.type:
+        filters.append({"term": {"types": query.type}})
+    if query.location:
+        filters.append({"term": {"location": {"value": query.location, "case_insensitive": True}}})
+    if query.actor:
+        filters.append({"term": {"actor": {"value": query.actor, "case_insensitive": True}}})
+    dates = {k: v.isoformat() for k, v in (("gte", query.since), ("lte", query.until)) if v}
+    if dates:
+        filters.append({"range": {"date": dates}})
+    must = [{"match": {"search_text": {"query": query.text, "operator": "and"}}}] if query.text.strip() else []
+    body = {"query": {"bool": {"filter": filters, "must": must}}, "size": query.size,
+            "sort": [{"date": {"order": "asc", "missing": "_last"}}, {"key": "asc"}]}
+    with translated("searching events", where):
+        hits = client.search(index=layout.events.read_alias, body=body).body["hits"]["hits"]
+    return [event_from_source(h["_source"]) for h in hits]
+
+
+def get_event(client: Elasticsearch, layout: Layout, key: str, where: str) -> EventRecord | None:
+    with translated(f"reading the event {key}", where):
+        hits = client.search(index=layout.events.read_alias, body={"query": {"ids": {"values": [key]}}, "size": 1}).body
+    found = hits["hits"]["hits"]
+    return event_from_source(found[0]["_source"]) if found else None
+
+
+def event_keys_of(client: Elasticsearch, layout: Layout, article_ids: Sequence[str], where: str) -> dict[str, list[str]]:
+    if not article_ids:
+        return {}
+    body = {"query": {"terms": {"article_ids": list(article_ids)}}, "size": 1000, "_source": ["key", "article_ids"]}
+    with translated("reading the events of the hits", where):
+        hits = client.search(index=layout.events.read_alias, body=body).body["hits"]["hits"]
+    wanted = set(article_ids)
+    out: dict[str, list[str]] = {}
+    for hit in hits:
+        for article_id in hit["_source"].get("article_ids", []):
+            if article_id in wanted:
+                out.setdefault(article_id, []).append(hit["_source"]["key"])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def duplicates_of(client: Elasticsearch, layout: Layout, article_ids: Sequence[str], where: str) -> dict[str, list[str]]:
+    if not article_ids:
+        return {}
+    body = {"query": {"terms": {"duplicate_of": list(article_ids)}}, "size": 1000, "_source": ["id", "duplicate_of"]}
+    with translated("reading near-copies of the hits", where):
+        hits = client.search(index=layout.articles.read_alias, body=body).body["hits"]["hits"]
+    out: dict[str, list[str]] = {}
+    for hit in hits:
+        out.setdefault(hit["_source"]["duplicate_of"], []).append(hit["_source"]["id"])
+    return {k: sorted(v) for k, v in out.items()}

@@ -1,0 +1,172 @@
+"""SqliteStore's near-duplicate and events-rollup tables: plain functions over a connection.
+
+The schema is in mappings/sqlite.sql (near_bands, event_records, event_record_articles).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from ..duplicates import Signature, bands
+from ..models import Article, EventQuery, EventRecord
+from ..rollup import Group, Mention, group_of
+from .sqlite_query import iso
+
+
+def group_text(group: Group) -> str:
+    kind, measure, location = group
+    return f"{kind}|{measure or ''}|{(location or '').casefold()}"
+
+
+def write_bands(conn: sqlite3.Connection, rowid: int, article: Article) -> None:
+    conn.execute("DELETE FROM near_bands WHERE article_rowid = ?", (rowid,))
+    conn.executemany("INSERT INTO near_bands (band, article_rowid) VALUES (?, ?)",
+                     [(b, rowid) for b in bands(article.body)])
+
+
+def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str]) -> list[Signature]:
+    found: dict[str, Signature] = {}
+    for chunk in _chunks(sorted(set(band_list)), 500):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT DISTINCT a.id, f.body, a.published_at, a.duplicate_of FROM near_bands b "
+            "JOIN articles a ON a.rowid = b.article_rowid JOIN articles_fts f ON f.rowid = a.rowid "
+            f"WHERE b.band IN ({marks})", chunk)
+        for id_, body, published, duplicate_of in rows:
+            found[id_] = Signature(id=id_, text=body or "", published_at=_parse(published), duplicate_of=duplicate_of)
+    return list(found.values())
+
+
+def set_duplicate_of(conn: sqlite3.Connection, changes: dict[str, str | None]) -> None:
+    """Point stored articles at their original (in the column and in the stored document)."""
+    for id_, original in changes.items():
+        row = conn.execute("SELECT doc FROM articles WHERE id = ?", (id_,)).fetchone()
+        if row is None:
+            continue
+        doc = json.loads(row[0])
+        doc["duplicate_of"] = original
+        conn.execute("UPDATE articles SET duplicate_of = ?, doc = ? WHERE id = ?", (original, json.dumps(doc), id_))
+
+
+def mentions(conn: sqlite3.Connection, groups: Iterable[Group]) -> list[Mention]:
+    """Every stored mention in these groups, with its article's source, url and date."""
+    wanted = {group_text(g) for g in groups}
+    locations = {g[2] for g in groups}
+    out: list[Mention] = []
+    seen: set[str] = set()
+    for location in locations:
+        rows = conn.execute(
+            "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, a.doc FROM events e "
+            "JOIN articles a ON a.rowid = e.article_rowid WHERE e.location IS ? COLLATE NOCASE", (location,))
+        for id_, source, url, published, duplicate_of, doc in rows:
+            if id_ in seen:
+                continue
+            seen.add(id_)
+            article = Article.model_validate_json(doc)
+            for event in article.events:
+                group = group_of(event)
+                if group is not None and group_text(group) in wanted:
+                    out.append(Mention(article_id=id_, source=source, url=url, published_at=_parse(published),
+                                       duplicate_of=duplicate_of, event=event))
+    return out
+
+
+def all_groups(conn: sqlite3.Connection) -> list[Group]:
+    groups: set[Group] = set()
+    for (doc,) in conn.execute("SELECT a.doc FROM articles a WHERE EXISTS (SELECT 1 FROM events e WHERE e.article_rowid = a.rowid)"):
+        for event in Article.model_validate_json(doc).events:
+            group = group_of(event)
+            if group is not None:
+                groups.add(group)
+    return sorted(groups, key=group_text)
+
+
+def replace_events(conn: sqlite3.Connection, groups: Iterable[Group], records: Sequence[EventRecord]) -> None:
+    """The records of these groups become exactly ``records`` (others are left alone)."""
+    for text in {group_text(g) for g in groups}:
+        keys = [k for (k,) in conn.execute("SELECT key FROM event_records WHERE grp = ?", (text,))]
+        for chunk in _chunks(keys, 500):
+            marks = ",".join("?" * len(chunk))
+            conn.execute(f"DELETE FROM event_record_articles WHERE key IN ({marks})", chunk)
+        conn.execute("DELETE FROM event_records WHERE grp = ?", (text,))
+    for record in records:
+        group = group_text(_group_of_record(record))
+        types = " " + " ".join(sorted({record.type, *record.told_as})) + " "
+        search_text = " ".join([record.summary, *(r.sentence for r in record.reports)])
+        conn.execute(
+            "INSERT OR REPLACE INTO event_records (key, grp, type, types, actor, location, date, first_seen, last_seen,"
+            " source_count, search_text, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.key, group, record.type, types, record.actor, record.location, _iso(record.date),
+             _iso(record.first_seen), _iso(record.last_seen), len(record.sources), search_text, record.model_dump_json()))
+        conn.executemany("INSERT INTO event_record_articles (key, article_id) VALUES (?, ?)",
+                         [(record.key, a) for a in record.article_ids])
+
+
+def search_events(conn: sqlite3.Connection, query: EventQuery) -> list[EventRecord]:
+    where, params = ["1"], []
+    if query.type:
+        where.append("types LIKE ?")
+        params.append(f"% {query.type} %")
+    if query.location:
+        where.append("location = ? COLLATE NOCASE")
+        params.append(query.location)
+    if query.actor:
+        where.append("actor = ? COLLATE NOCASE")
+        params.append(query.actor)
+    if query.since:
+        where.append("date >= ?")
+        params.append(iso(query.since))
+    if query.until:
+        where.append("date <= ?")
+        params.append(iso(query.until))
+    for word in query.text.split():
+        where.append("search_text LIKE ?")
+        params.append(f"%{word}%")
+    rows = conn.execute(f"SELECT doc FROM event_records WHERE {' AND '.join(where)} "
+                        "ORDER BY date IS NULL, date, key LIMIT ?", (*params, query.size))
+    return [EventRecord.model_validate_json(doc) for (doc,) in rows]
+
+
+def get_event(conn: sqlite3.Connection, key: str) -> EventRecord | None:
+    row = conn.execute("SELECT doc FROM event_records WHERE key = ?", (key,)).fetchone()
+    return EventRecord.model_validate_json(row[0]) if row else None
+
+
+def event_keys_of(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Article id -> keys of the events it reports."""
+    return _grouped(conn, "SELECT article_id, key FROM event_record_articles WHERE article_id IN ({}) ORDER BY key",
+                    article_ids)
+
+
+def duplicates_of(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Original id -> ids of its stored near-copies."""
+    return _grouped(conn, "SELECT duplicate_of, id FROM articles WHERE duplicate_of IN ({}) ORDER BY id", article_ids)
+
+
+def _grouped(conn: sqlite3.Connection, sql: str, ids: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for chunk in _chunks(list(ids), 500):
+        for owner, value in conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
+            out.setdefault(owner, []).append(value)
+    return out
+
+
+def _group_of_record(record: EventRecord) -> Group:
+    kind = {"troop_level": "troops", "troop_level_change": "troop_change", "casualties": "casualties"}[record.type]
+    return (kind, record.measure, record.location)  # type: ignore[return-value]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso(value) if value else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _chunks(items: list[str], size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
