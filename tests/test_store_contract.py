@@ -306,3 +306,36 @@ def test_rollup_is_the_same_whatever_the_order_and_follows_updates(store, extrac
     extractor_free_ingest(store, [moved])
     by_place = {r.location: r.article_ids for r in store.search_events(EventQuery())}
     assert by_place == {"Iraq": ["x"], "Syria": ["y"]}
+
+
+def test_two_writers_at_once_end_with_the_records_one_writer_makes(tmp_path):
+    """Two SqliteStore connections index two outlets' reports of one fact concurrently."""
+    import threading
+
+    from worker.ingest import index_articles
+    from worker.rollup import Mention, roll_up
+    from worker.store import SqliteStore
+
+    reports = [_article(f"r{i}", f"Report {i}", f"Some 2,500 US troops remain in Iraq, outlet {i} says.",
+                        source=f"Outlet {i}", events=[_event(2500 + i)]) for i in range(12)]
+    stores = [SqliteStore(tmp_path / "shared.db") for _ in range(2)]
+    for s in stores:
+        s.setup()
+    halves = [reports[0::2], reports[1::2]]
+
+    def write(store, articles):
+        for article in articles:
+            index_articles(store, [article], [])
+
+    threads = [threading.Thread(target=write, args=(s, half)) for s, half in zip(stores, halves)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = stores[0].search_events(EventQuery())
+    expected = roll_up([Mention(article_id=a.id, source=a.source, published_at=a.published_at, event=e)
+                        for a in reports for e in a.events])
+    assert [(r.key, r.article_ids, r.values) for r in got] == [(r.key, r.article_ids, r.values) for r in expected]
+    assert len(got) == 1 and len(got[0].article_ids) == 12
+    for s in stores:
+        s.close()
