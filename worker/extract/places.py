@@ -12,7 +12,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from .canonical import Canonicalizer, key
-from .lexicon import SITE_NOUNS
+from .lexicon import SITE_NOUNS, TARGET_VERBS
 
 MAX_WORDS = 4
 # Labels that never hold a real name, so a gazetteer match may replace them.
@@ -38,6 +38,7 @@ def missed_spans(doc: Doc, canon: Canonicalizer) -> list[Span]:
     taken = {s.start for s in found}
     found.extend(_places_called_organisations(doc, canon, taken))
     found.extend(_untagged_places(doc, canon, owner, taken | {s.start for s in found}))
+    found.extend(_known_cities(doc, canon, owner, taken | {i for s in found for i in range(s.start, s.end)}))
     dateline = _dateline(doc, taken | {s.start for s in found})
     return found + ([dateline] if dateline is not None else [])
 
@@ -94,6 +95,43 @@ def _untagged_places(doc: Doc, canon: Canonicalizer, owner: dict, taken: set[int
         elif anchor.dep_ == "pobj" and prep.lower_ in PLACE_PREPOSITIONS - {"of"} and prep.head.lower_ != "according":
             out.append(Span(doc, token.i, token.i + 1, label="GPE"))
     return out
+
+
+def _known_cities(doc: Doc, canon: Canonicalizer, owner: dict, taken: set[int]) -> list[Span]:
+    """A city from the gazetteer (config/countries.toml [gazetteer]) that NER tagged as a person
+    or organisation or split ("seized Goma", "the city of Boa Vista"), where a place is expected."""
+    if not canon.cities:
+        return []
+    out: list[Span] = []
+    i = 0
+    while i < len(doc):
+        match = None
+        for end in range(min(len(doc), i + 3), i, -1):
+            span = doc[i:end]
+            if span.text[:1].isupper() and key(span.text) in canon.cities and not any(j in taken for j in range(i, end)):
+                match = span
+                break
+        if match is None:
+            i += 1
+            continue
+        ents = {owner[j] for j in range(match.start, match.end) if j in owner}
+        mistaken = all(e.label_ in ("PERSON", "ORG", "NORP", "WORK_OF_ART", "PRODUCT") for e in ents)  # not "in March"
+        inside_longer = any(e.start < match.start or e.end > match.end for e in ents)
+        if mistaken and not inside_longer and _where_a_place_goes(match.root):
+            out.append(Span(doc, match.start, match.end, label="GPE"))
+        i = match.end
+    return out
+
+
+def _where_a_place_goes(token) -> bool:
+    if token.dep_ == "compound" and token.head.lemma_.lower() in SITE_NOUNS:
+        token = token.head
+    head = token.head
+    if token.dep_ == "pobj":
+        if head.lower_ == "of":
+            return head.head.lemma_.lower() in SITE_NOUNS
+        return head.lower_ in PLACE_PREPOSITIONS and head.head.lower_ != "according"
+    return token.dep_ == "dobj" and head.lemma_.lower() in TARGET_VERBS
 
 
 def _dateline(doc: Doc, taken: set[int]) -> Span | None:
