@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,28 @@ def extractor(nlp):
     return Extractor(nlp)
 
 
+@pytest.fixture
+def broker_env(tmp_path, monkeypatch):
+    """NEWSWORKER_* for a broker on the test Redis, a queue of this test's own, paths in tmp_path."""
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
+        pytest.skip(f"Redis does not answer at {REDIS_URL} (start redis-server to run this test)")
+    queue = f"newsworker-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        "NEWSWORKER_BROKER_URL": REDIS_URL,
+        "NEWSWORKER_QUEUE": queue,
+        "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+    }
+    for name in list(os.environ):
+        if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
+            monkeypatch.delenv(name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
 def redis_available(url: str = REDIS_URL) -> bool:
     import redis
 
@@ -77,3 +100,12 @@ def es_prefix(es_cluster):
     prefix = es_cluster.new_prefix()
     yield prefix
     es_cluster.drop(prefix)
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1 (tests/httpserver.py), stopped after the test."""
+    from tests.httpserver import LocalServer
+
+    with LocalServer() as running:
+        yield running

@@ -22,7 +22,7 @@ REJECTED = {"type": "es_rejected_execution_exception", "reason": "rejected execu
 
 
 class EsProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, port: int = 0) -> None:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port or 9200)
         self.connection = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -62,7 +62,8 @@ class EsProxy:
             def log_message(self, *args) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A fixed port lets a test bring "the cluster" back where a client was refused before.
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import ssl
 import threading
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +18,13 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     gzip: bool = False
+    # A streamed reply: chunks written one by one (chunked encoding unless ``headers`` give a
+    # Content-Length), ``pause`` seconds before each; it stops when the client hangs up.
+    chunks: Callable[[], Iterable[bytes]] | None = None
+    pause: float = 0.0
+    # A slow-loris reply: the status line, then one header line every ``header_pause``
+    # seconds, never finishing the headers (until the client hangs up, or a minute).
+    header_pause: float = 0.0
 
 
 @dataclass
@@ -29,9 +39,11 @@ Route = Callable[[Seen], Reply]
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
+        # Body bytes written per path: how much of a huge reply went out before the client hung up.
+        self.sent: Counter[str] = Counter()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,8 +58,13 @@ class LocalServer:
             def _answer(self, method: str, body: bytes) -> None:
                 seen = Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, method, body)
                 server.requests.append(seen)
-                route = server.routes.get(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                route = server.routes.get(path)
                 reply = route(seen) if route else Reply(404, b"not found")
+                if reply.header_pause:
+                    return self._slow_headers(reply.header_pause)
+                if reply.chunks is not None:
+                    return self._stream(path, reply)
                 body = gzip.compress(reply.body) if reply.gzip else reply.body
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
@@ -57,6 +74,37 @@ class LocalServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                server.sent[path] += len(body)
+
+            def _stream(self, path: str, reply: Reply) -> None:
+                chunked = "content-length" not in {k.lower() for k in reply.headers}
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                if chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for chunk in reply.chunks():
+                        time.sleep(reply.pause)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                        self.wfile.flush()
+                        server.sent[path] += len(chunk)
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    self.close_connection = True  # the client hung up: the point of these replies
+
+            def _slow_headers(self, pause: float) -> None:
+                self.close_connection = True
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for n in range(int(60 / pause)):
+                        self.wfile.flush()
+                        time.sleep(pause)
+                        self.wfile.write(b"X-Slow-%d: 1\r\n" % n)
+                except OSError:
+                    pass
 
             def log_message(self, *args) -> None:
                 pass
@@ -65,13 +113,20 @@ class LocalServer:
             def handle_error(self, request, client_address) -> None:
                 pass  # clients that hang up early (size limits, redirects) are the point of some tests
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = Server((host, port), Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"{self.scheme}://{self.httpd.server_address[0]}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 import pytest
 from click.testing import CliRunner
 
-from tests.httpserver import LocalServer, Reply, conditional
+from tests.httpserver import Reply, conditional
 from worker.feeds.registry import FeedConfig
 from worker.models import SearchQuery, utc_now
 from worker.runtime import Runtime
@@ -38,12 +38,6 @@ def rss(items: list[dict], title: str = "Local Wire") -> bytes:
 
 def story(n: int, **extra) -> dict:
     return {"id": f"story-{n}", "title": f"Story number {n} about troops", "body": f"<p>{PARAGRAPH.format(n=1000 + n)}</p>", **extra}
-
-
-@pytest.fixture
-def server():
-    with LocalServer() as running:
-        yield running
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from celery.result import AsyncResult
 from click.testing import CliRunner
 
 from tests.conftest import REDIS_URL, SEED, redis_available
-from tests.test_celery_worker import broker_env, celery_worker_process  # noqa: F401  (fixtures)
+from tests.test_celery_worker import celery_worker_process  # noqa: F401  (fixture)
 from tests.test_store_contract import ALL, IRAQ
 from worker import locks
 from worker import reindex as reindexing

@@ -339,3 +339,20 @@ def test_two_writers_at_once_end_with_the_records_one_writer_makes(tmp_path):
     assert len(got) == 1 and len(got[0].article_ids) == 12
     for s in stores:
         s.close()
+
+
+def test_reingesting_an_unchanged_article_heals_a_missed_events_refresh(store, extractor):
+    """A worker killed between the upsert and the events refresh: the redelivered batch finds the
+    article unchanged, and still brings its events into the rollup."""
+    from tests.conftest import SEED
+    from worker.ingest import ingest_files
+    from worker.sources.metadata import Overrides
+
+    report = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
+    iraq = EventQuery(location="Iraq", type="troop_level")
+    assert store.search_events(iraq)
+    store.replace_events([("troops", None, "Iraq")], [])  # as if the refresh never ran
+    assert store.search_events(iraq) == []
+    again = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
+    assert [o.status for o in again.duplicates] == ["unchanged"] and report.indexed
+    assert [r.article_ids for r in store.search_events(iraq)][0] == [report.indexed[0].id]

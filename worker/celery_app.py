@@ -6,16 +6,19 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from celery import Celery
 
+from . import logjson, tasklog
 from .runtime import Runtime
-from .settings import Settings
+from .settings import Settings, load_settings
 
 TASK_MODULES = ["worker.tasks"]
 
 
 def create_app(settings: Settings | None = None) -> Celery:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     app = Celery("newsworker", include=TASK_MODULES)
     app.conf.update(
         # No broker means the CLI runs tasks in process with task.apply(); memory:// is never used to send.
@@ -27,12 +30,19 @@ def create_app(settings: Settings | None = None) -> Celery:
         accept_content=["json"],
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # With late acks a worker reserves no more tasks than it runs at once: a killed worker strands only those.
         worker_prefetch_multiplier=1,
+        # On a lost broker connection a running task finishes (its work is kept) but cannot be
+        # acknowledged; Redis hands it out again after the visibility timeout, and being
+        # idempotent it then finds its documents already stored.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         task_track_started=True,
         result_expires=7 * 24 * 3600,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
     )
+    if urlsplit(settings.broker_url).scheme in ("redis", "rediss"):
+        app.conf.broker_transport_options = redis_transport_options(settings)
     if settings.ingest_queue:
         app.conf.task_routes = {"newsworker.ingest_feed_items": {"queue": settings.ingest_queue}}
     app.conf.beat_schedule = {
@@ -43,14 +53,28 @@ def create_app(settings: Settings | None = None) -> Celery:
     import worker.tasks  # registers the shared tasks with this app
 
     runtime.queue_sink = worker.tasks.QueueSink(app)
+    tasklog.connect()
+    logjson.connect_worker(settings)
 
     return app
+
+
+def redis_transport_options(settings: Settings) -> dict[str, float]:
+    """Acks-late on Redis: an unacknowledged task (its worker died) is handed out again once
+    the visibility timeout has passed; the sweep for such tasks runs a tenth of it apart
+    (every 10 s at most) so a short timeout is honoured too."""
+    timeout = settings.broker_visibility_timeout
+    return {
+        "visibility_timeout": timeout,
+        "unacked_restore_interval": max(1, min(10, timeout // 10)),
+        "unacked_restore_throttle": 1,
+    }
 
 
 def runtime_of(app: Celery) -> Runtime:
     runtime = getattr(app, "newsworker_runtime", None)
     if runtime is None:  # an app not made by create_app, e.g. Celery's default app
-        runtime = app.newsworker_runtime = Runtime(Settings())  # type: ignore[attr-defined]
+        runtime = app.newsworker_runtime = Runtime(load_settings())  # type: ignore[attr-defined]
     return runtime
 
 

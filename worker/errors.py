@@ -54,3 +54,7 @@ class ReindexVerifyError(StoreError):
 
 class KibanaError(NewsworkerError):
     """Kibana refused or could not be reached; nothing or only part was imported."""
+
+
+class DeadLetterError(NewsworkerError):
+    """Redis, where dead letters are kept, does not answer or refused; nothing was parked or removed."""

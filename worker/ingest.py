@@ -106,7 +106,7 @@ def _new_work(
     articles: list[Article], store: ArticleStore, version: str
 ) -> tuple[list[Article], list[IndexOutcome], list[Article]]:
     """Articles that need extracting, those already stored (or repeated in this batch), and the
-    stored versions the fresh ones will replace (their events may move to other groups)."""
+    stored versions of every known one (their events' groups are recomputed after the batch)."""
     known = store.fingerprints(sorted({a.id for a in articles}))
     fresh: list[Article] = []
     duplicates: list[IndexOutcome] = []
@@ -117,8 +117,10 @@ def _new_work(
         else:
             fresh.append(article)
         seen.add(article.id)
-    replaced = [old for a in fresh if a.id in known and (old := store.get(a.id)) is not None]
-    return fresh, duplicates, replaced
+    # Stored versions the fresh ones replace, and those of unchanged ones: a batch redelivered
+    # after a worker died between the upsert and the events refresh heals its events here.
+    replaced = [old for a in articles if a.id in known and (old := store.get(a.id)) is not None]
+    return fresh, duplicates, list({a.id: a for a in replaced}.values())
 
 
 def _record(store: ArticleStore, failures: list[Failure]) -> None:

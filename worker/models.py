@@ -6,6 +6,7 @@ events) -> store. Queries go in as SearchQuery and come back as SearchResult.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -35,6 +36,26 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _unsurrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # U+DC80..U+DCFF stand for the undecodable bytes of a file name (os.fsdecode).
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else "\ufffd"
+
+
+def valid_unicode(value: object) -> object:
+    """Strings (and lists of them) without lone surrogates, which have no UTF-8 form: JSON,
+    SQLite and Elasticsearch all refuse them. They come from JSON escapes ("\\ud800") and
+    from file names that are not UTF-8; everything downstream may then assume valid text."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(_unsurrogate, value) if not value.isascii() else value
+    if isinstance(value, list):
+        return [valid_unicode(v) for v in value]
+    return value
+
+
 class RawDocument(Contract):
     """What a source hands to normalize: text (or HTML) plus where it came from.
 
@@ -52,6 +73,11 @@ class RawDocument(Contract):
     feed_url: str | None = None
     published: str | None = Field(default=None, description="date as given by the source, any format")
     authors: list[str] = []
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        return valid_unicode(value)
 
 
 class Entity(Contract):
@@ -131,6 +157,11 @@ class Failure(Contract):
     reason: str
     stage: Literal["read", "normalize", "extract", "index"]
     at: datetime = Field(default_factory=utc_now)
+
+    @field_validator("origin", "reason", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        return valid_unicode(value)
 
     def line(self) -> str:
         return f"{self.origin}: {self.reason}"

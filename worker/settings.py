@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
 
 # The checkout's mappings/ and config/ folders (schemas, templates, word lists are files).
 DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
@@ -20,6 +22,8 @@ DEFAULT_KIBANA_OBJECTS = Path(__file__).resolve().parents[1] / "kibana" / "saved
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 DEFAULT_LOCK_URL = "redis://127.0.0.1:6379/0"
+# The longest a task waits before retrying: well inside the broker's visibility timeout.
+RETRY_DELAY_MAX = 600.0
 
 
 class ElasticsearchSettings(BaseModel):
@@ -79,6 +83,9 @@ class FetchSettings(BaseModel):
     # (e.g. ["127.0.0.1/32"] for a local test server). Empty: all such addresses are refused.
     allow_private: list[str] = []
     allow_file_urls: bool = True
+    # PEM file of a private CA to trust for feeds over https; empty: the public CAs (certifi).
+    # Certificates are always verified; there is no setting to turn that off.
+    ca_certs: Path | None = None
 
 
 class FeedSettings(BaseModel):
@@ -110,7 +117,7 @@ class Settings(BaseSettings):
     store: Literal["sqlite", "elasticsearch"] = "sqlite"
     # Empty means no broker: the CLI runs the task code in its own process.
     broker_url: str = ""
-    # Redis for locks (reindex); empty = the broker URL when it is Redis, else the local Redis.
+    # Redis for locks (reindex) and dead letters; empty = the broker URL when it is Redis, else the local Redis.
     redis_url: str = ""
     result_backend: str = ""
     queue: str = "newsworker"
@@ -126,6 +133,14 @@ class Settings(BaseSettings):
     files_per_task: int = Field(default=25, ge=1, le=10_000)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     task_max_retries: int = Field(default=5, ge=0, le=50)
+    # First retry delay when the store is unavailable; it doubles each retry, capped at 10 minutes.
+    # After task_max_retries the batch is parked as a dead letter (`newsworker dead-letters`).
+    task_retry_backoff: float = Field(default=10.0, gt=0, le=RETRY_DELAY_MAX)
+    # Redis broker: a task a worker took but never acknowledged (the worker died) is handed out
+    # again after this many seconds. Longer than any task runs, or a slow task runs twice.
+    broker_visibility_timeout: int = Field(default=3600, ge=1)
+    # text for people at a terminal; json (one object per line) for log collectors, e.g. workers.
+    log_format: Literal["text", "json"] = "text"
     es: ElasticsearchSettings = ElasticsearchSettings()
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
@@ -136,7 +151,8 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in BROKER_SCHEMES:
             raise ValueError(
-                f"unsupported URL scheme in {value!r}: use one of "
+                # The scheme only: the URL itself may carry a password.
+                f"unsupported URL scheme {urlsplit(value).scheme + '://' if urlsplit(value).scheme else '(none)'}: use one of "
                 f"{', '.join(s + '://' for s in BROKER_SCHEMES)} or leave it empty to run in process"
             )
         return value
@@ -145,7 +161,8 @@ class Settings(BaseSettings):
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in REDIS_SCHEMES:
-            raise ValueError(f"NEWSWORKER_REDIS_URL must be a Redis URL (redis://, rediss://, unix://), not {value!r}")
+            scheme = urlsplit(value).scheme
+            raise ValueError(f"NEWSWORKER_REDIS_URL must be a Redis URL (redis://, rediss://, unix://), not {scheme + '://' if scheme else 'one without a scheme'}")
         return value
 
     @model_validator(mode="after")
@@ -153,6 +170,22 @@ class Settings(BaseSettings):
         if self.sqlite_path is None:
             self.sqlite_path = self.data_dir / "newsworker.db"
         return self
+
+    @model_validator(mode="after")
+    def _retries_inside_visibility(self) -> "Settings":
+        # A retry waits in its worker unacknowledged; waiting past the visibility timeout makes
+        # Redis hand it to another worker too, and each copy retries again.
+        longest = self.store_retry_delay(self.task_max_retries - 1) if self.task_max_retries else 0.0
+        if longest >= self.broker_visibility_timeout:
+            raise ValueError(
+                f"NEWSWORKER_TASK_RETRY_BACKOFF doubled over NEWSWORKER_TASK_MAX_RETRIES reaches {longest:g} s, not below "
+                f"NEWSWORKER_BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s): lower the first two or raise the last"
+            )
+        return self
+
+    def store_retry_delay(self, retries: int) -> float:
+        """Seconds before retry number ``retries + 1`` of a task whose store is unavailable."""
+        return min(self.task_retry_backoff * 2 ** min(retries, 30), RETRY_DELAY_MAX)
 
     @property
     def eager(self) -> bool:
@@ -180,6 +213,26 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         assert self.sqlite_path is not None  # set by the validator
         return self.sqlite_path
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env; ConfigError naming each bad setting when invalid.
+
+    pydantic's own message quotes every input value, and a value may be a password or an API
+    key: the error says which setting and why, never what it holds.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings (NEWSWORKER_* or .env): {describe_errors(exc)}") from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        name = "NEWSWORKER_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
 
 
 def redact_url(url: str) -> str:

@@ -13,19 +13,13 @@ from celery import shared_task
 
 from .errors import TransientStoreError
 from .ingest import ingest_files
+from .parking import index_or_park, retry_store
+from .settings import RETRY_DELAY_MAX
 from .sources.metadata import Overrides
 
 log = logging.getLogger(__name__)
 
 INGEST_PATHS = "newsworker.ingest_paths"
-RETRY_BACKOFF_MAX = 600
-
-
-def _retry_store(task, runtime, exc: TransientStoreError) -> Exception:
-    """The store is unavailable: retry the task with exponential backoff, within the budget."""
-    countdown = min(2 ** task.request.retries, RETRY_BACKOFF_MAX)
-    log.warning("store unavailable, retry %d in %ss: %s", task.request.retries + 1, countdown, exc)
-    return task.retry(exc=exc, countdown=countdown, max_retries=runtime.settings.task_max_retries)
 
 
 @shared_task(bind=True, name=INGEST_PATHS, acks_late=True, reject_on_worker_lost=True)
@@ -35,16 +29,13 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
 
     runtime = runtime_of(self.app)
     started = time.monotonic()
-    try:
-        report = ingest_files(
-            [Path(p) for p in paths],
-            runtime.store,
-            runtime.extractor,
-            Overrides(**(overrides or {})),
-            runtime.settings.max_file_bytes,
-        )
-    except TransientStoreError as exc:
-        raise _retry_store(self, runtime, exc)
+    report = index_or_park(self, runtime, paths, lambda: ingest_files(
+        [Path(p) for p in paths],
+        runtime.store,
+        runtime.extractor,
+        Overrides(**(overrides or {})),
+        runtime.settings.max_file_bytes,
+    ))
     log.info(
         "ingest_paths task=%s files=%d indexed=%d duplicates=%d failed=%d seconds=%.2f",
         self.request.id, len(paths), len(report.indexed), len(report.duplicates), len(report.failed),
@@ -67,7 +58,7 @@ def poll_feed(self, url: str) -> dict:
     runtime = runtime_of(self.app)
     report = _poll_or_retry(self, runtime, url)
     if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
-        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_BACKOFF_MAX))
+        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_DELAY_MAX))
     return report.model_dump(mode="json")
 
 
@@ -91,7 +82,7 @@ def _poll_or_retry(task, runtime, url: str):
     try:
         report = runtime.poller.poll(feed)
     except TransientStoreError as exc:
-        raise _retry_store(task, runtime, exc)
+        raise retry_store(task, runtime, exc)
     log.info(
         "poll_feed task=%s feed=%s status=%s http=%s items=%d new=%d indexed=%d failed=%d seconds=%.3f",
         task.request.id, report.feed_url, report.status, report.http_status, report.items, report.new_items,
@@ -147,13 +138,17 @@ def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> 
     from .feeds.poll import documents_from_json, index_items
 
     runtime = runtime_of(self.app)
-    try:
-        report = index_items(documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor)
-    except TransientStoreError as exc:
-        raise _retry_store(self, runtime, exc)
+    report = index_or_park(self, runtime, _item_origins(documents), lambda: index_items(
+        documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor))
     log.info("ingest_feed_items task=%s items=%d indexed=%d failed=%d", self.request.id, len(documents),
              len(report.indexed), len(report.failed))
     return report.model_dump(mode="json")
+
+
+def _item_origins(documents: list[dict]) -> list[str]:
+    # Read from the JSON as sent: a batch whose items do not even parse still names each one.
+    return [str((d.get("document") or d.get("failure") or {}).get("origin") or f"feed item {i + 1}")
+            if isinstance(d, dict) else f"feed item {i + 1}" for i, d in enumerate(documents)]
 
 
 REINDEX = "newsworker.reindex"

@@ -6,11 +6,10 @@ import functools
 import json
 
 import click
-from pydantic import ValidationError
 
-from ..errors import NewsworkerError
+from ..errors import ConfigError, NewsworkerError
 from ..runtime import Runtime
-from ..settings import Settings, redact_url
+from ..settings import Settings, load_settings, redact_url
 from .filters import FilterSyntaxError
 
 
@@ -23,9 +22,9 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings = Settings()
-            except ValidationError as exc:
-                raise click.ClickException(f"invalid settings (NEWSWORKER_* or .env): {exc}") from None
+                self._settings = load_settings()
+            except ConfigError as exc:  # names the settings, never their values (secrets)
+                raise click.ClickException(str(exc)) from None
         return self._settings
 
     @property

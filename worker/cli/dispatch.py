@@ -9,6 +9,7 @@ from celery import Celery
 from celery.result import AsyncResult
 
 from ..models import BatchReport
+from ..inprocess import run_here
 from ..tasks import INGEST_PATHS
 
 
@@ -25,8 +26,7 @@ def run_in_process(
     task = app.tasks[INGEST_PATHS]
     report = BatchReport()
     for batch in batches:
-        result = task.apply(args=[batch, overrides], throw=True)
-        report = report.merge(BatchReport.model_validate(result.get()))
+        report = report.merge(BatchReport.model_validate(run_here(task, [batch, overrides])))
         on_batch(len(batch))
     return report
 

@@ -9,22 +9,21 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from .. import __version__
+from .. import __version__, logjson
 from ..celery_app import create_app
-from ..extract import EXTRACTOR_VERSION
 from ..ingest import prepare
 from ..models import Article, BatchReport, Failure, SearchQuery
-from ..settings import redact_url
 from ..sources.files import expand_paths, read_file
 from ..sources.metadata import Overrides
 from . import dispatch, render
 from .common import Context, emit_json, guard, pass_context
+from .deadletters import dead_letters
 from .es import es
 from .events import events, show_event
 from .feeds import feeds
 from .kibana import kibana
 from .filters import parse_day, parse_figure
-from .probe import broker_health
+from .probe import collect_status
 from .reindex import reindex
 
 # Show a progress bar when an ingest has more files than this.
@@ -34,7 +33,8 @@ PROGRESS_ABOVE = 5
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="newsworker")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@pass_context
+def cli(ctx: Context, verbose: int) -> None:
     """newsworker: ingest news from files and feeds, extract entities and figures, search them.
 
     Settings come from NEWSWORKER_* environment variables or .env (see config/settings.md).
@@ -42,7 +42,12 @@ def cli(verbose: int) -> None:
     at var/newsworker.db.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    try:
+        settings = ctx.settings
+    except click.ClickException:  # invalid settings: the command itself reports them
+        logjson.configure_root(level, "text", ())
+        return
+    logjson.configure_root(level, settings.log_format, logjson.secrets_of(settings))
 
 
 @cli.command()
@@ -206,21 +211,17 @@ def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
 @pass_context
 @guard
 def status(ctx: Context, as_json: bool) -> None:
-    """Which mode is in force, the store and its contents, the queue, recent failures."""
-    settings = ctx.settings
-    stats = ctx.runtime.store.stats()
-    queue = {} if settings.eager else broker_health(create_app(settings), settings)
+    """Mode in force, queue depths and workers, store contents, feed health, last errors.
+
+    With a broker: waiting messages per queue (Redis LLEN), messages delivered but not yet
+    acknowledged, and the workers answering within a second. Last errors: task failures
+    and retries on workers, inputs that could not be ingested, feeds failing now.
+    """
+    report = collect_status(ctx.settings, ctx.runtime, create_app)
     if as_json:
-        emit_json({
-            "mode": "in_process" if settings.eager else "broker",
-            "broker": redact_url(settings.broker_url) or None,
-            "queue": queue,
-            "store": stats.model_dump(mode="json"),
-            "spacy_model": settings.spacy_model,
-            "extractor_version": EXTRACTOR_VERSION,
-        })
+        emit_json(report.model_dump(mode="json"))
     else:
-        click.echo(render.status(ctx.mode(), stats, settings.spacy_model, EXTRACTOR_VERSION, queue))
+        click.echo(render.status(ctx.mode(), report))
 
 
 cli.add_command(es)
@@ -229,6 +230,7 @@ cli.add_command(show_event)
 cli.add_command(feeds)
 cli.add_command(reindex)
 cli.add_command(kibana)
+cli.add_command(dead_letters)
 
 
 if __name__ == "__main__":

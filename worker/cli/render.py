@@ -8,7 +8,8 @@ from datetime import datetime
 
 import click
 
-from ..models import Article, BatchReport, EventRecord, Figure, SearchResult, StoreStats
+from ..models import Article, BatchReport, EventRecord, Figure, SearchResult
+from ..status import FeedHealth, FeedsStatus, Status
 
 _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
 
@@ -92,18 +93,76 @@ def article(doc: Article, width: int = 88) -> str:
     return "\n".join(lines).rstrip()
 
 
-def status(mode: str, stats: StoreStats, model: str, extractor_version: str, queue: dict[str, str]) -> str:
-    lines = [
-        f"mode:       {mode}",
-        *(f"{k + ':':<11} {v}" for k, v in queue.items()),
-        f"store:      {stats.kind} at {stats.location}",
-        f"contents:   {stats.articles} articles, {stats.entities} entities, {stats.figures} figures, {stats.events} events",
-        f"last ingest: {stats.last_ingested_at.isoformat() if stats.last_ingested_at else 'never'}",
-        f"extractor:  version {extractor_version}, spaCy model {model}",
-        f"failures:   {stats.failures} recorded",
-    ]
-    lines += [f"  {f.at:%Y-%m-%d %H:%M} {f.stage}: {f.line()}" for f in stats.recent_failures]
-    return "\n".join(lines)
+def status(mode: str, report: Status, listed_feeds: int = 10) -> str:
+    lines = [f"mode:        {mode}"]
+    if report.mode == "broker":
+        lines += _broker_lines(report)
+    stats = report.store
+    if stats is None:
+        lines.append(f"store:       unavailable: {report.store_error}")
+    else:
+        lines += [
+            f"store:       {stats.kind} at {stats.location}",
+            f"contents:    {stats.articles} articles, {stats.entities} entities, {stats.figures} figures, {stats.events} events",
+            f"last ingest: {stats.last_ingested_at.isoformat() if stats.last_ingested_at else 'never'}",
+            f"failures:    {stats.failures} inputs could not be ingested",
+        ]
+    lines.append(f"extractor:   version {report.extractor_version}, spaCy model {report.spacy_model}")
+    lines += _feed_lines(report.feeds, listed_feeds)
+    if report.task_errors_error:
+        lines.append(f"task errors: unknown ({report.task_errors_error})")
+    lines.append("last errors: " + ("none" if not report.last_errors else ""))
+    lines += [f"  {_when(e.at)} {e.kind} {e.origin}: {_one_line(e.error)}" for e in report.last_errors]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _broker_lines(report: Status) -> list[str]:
+    queues = ", ".join(f"{q.name} {q.waiting} waiting" if q.error is None else f"{q.name} unknown ({q.error})"
+                       for q in report.queues)
+    if report.unacked is not None:
+        queues += f"; {report.unacked} delivered, not yet acknowledged (all queues of this broker database)"
+    workers = report.workers
+    if workers is None or workers.error:
+        answering = f"unknown ({workers.error if workers else 'not asked'})"
+    else:
+        answering = f"{workers.answering} answering" + (": " + ", ".join(workers.names) if workers.names else "")
+        if workers.others:
+            answering += f" (and {len(workers.others)} on other queues)"
+    return [f"queues:      {queues}", f"workers:     {answering}"]
+
+
+def _feed_lines(feeds: FeedsStatus, listed: int) -> list[str]:
+    if feeds.error:
+        return [f"feeds:       unknown ({feeds.error})"]
+    if not feeds.total:
+        return ["feeds:       none registered"]
+    counts = ", ".join(f"{n} {health.replace('_', ' ')}" for health, n in feeds.by_health.items())
+    lines = [f"feeds:       {feeds.total} ({counts})"]
+    unwell = [f for f in feeds.feeds if f.health != "ok"]
+    for feed in unwell[:listed]:
+        lines.append(f"  {feed.health.replace('_', ' '):<12} {feed.url}  {_feed_detail(feed)}")
+    if len(unwell) > listed:
+        lines.append(f"  ... and {len(unwell) - listed} more (newsworker feeds list)")
+    return lines
+
+
+def _feed_detail(feed: FeedHealth) -> str:
+    if feed.health == "failing":
+        return f"{feed.consecutive_errors} errors in a row, last success {_when(feed.last_success)}: {_one_line(feed.last_error or '')}"
+    if feed.health == "overdue":
+        return f"due since {_when(feed.next_poll)} (every {feed.interval_minutes} min; is beat running?)"
+    if feed.health == "retired":
+        return _one_line(feed.last_error or "gone (HTTP 410)")
+    return ""
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def event_list(records: list[EventRecord]) -> str:

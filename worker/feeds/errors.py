@@ -16,6 +16,19 @@ class FetchError(NewsworkerError):
         self.status = status
 
 
+class GuardError(NewsworkerError):
+    """A host the fetcher will not connect to (non-public address) or cannot resolve.
+
+    Raised where the connection is made, which knows the host but not the URL; the
+    fetcher turns it into a FetchError naming the URL."""
+
+    def __init__(self, host: str, reason: str, transient: bool = False):
+        super().__init__(f"{host}: {reason}")
+        self.host = host
+        self.reason = reason
+        self.transient = transient
+
+
 class FeedParseError(NewsworkerError):
     """A feed body yielded no entries; the reason is recorded in the feed's state."""
 

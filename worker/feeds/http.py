@@ -1,24 +1,29 @@
 """The one network seam: GET a URL politely, within limits, following redirects by hand.
 
-Conditional GET (ETag / Last-Modified), gzip, a cap on the decoded size, connect/read and
-whole-response deadlines, at most N redirects (each hop checked by the private-address
-guard), and file:// URLs for local feeds.
+Conditional GET (ETag / Last-Modified), gzip, a cap on the decoded size (gzip bombs
+included), connect/read timeouts and a whole-request deadline, at most N redirects, every
+connection checked by the private-address guard (transport.py), TLS always verified, and
+file:// URLs for local feeds.
 """
 
 from __future__ import annotations
 
-import time
+import re
+import ssl
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import certifi
 import httpx
 from pydantic import BaseModel
 
 from ..settings import FetchSettings
-from .errors import FetchError
-from .guard import check_url
+from .decoding import BoundedDecoder, DecodingError, LimitExceeded
+from .errors import FetchError, GuardError
+from .guard import check_scheme
+from .transport import deadline, deadline_passed, guarded_transport
 
 FEED_ACCEPT = (
     "application/feed+json, application/atom+xml, application/rss+xml, application/rdf+xml, "
@@ -47,9 +52,10 @@ class FetchResult(BaseModel):
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings, client: httpx.Client | None = None):
+    def __init__(self, settings: FetchSettings):
         self.settings = settings
-        self.client = client or make_client(settings)
+        # Always ours: the private-address guard and the deadline live in its transport.
+        self.client = make_client(settings)
 
     def close(self) -> None:
         self.client.close()
@@ -62,37 +68,48 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = time.monotonic() + self.settings.total_timeout
-        current, permanent = url, True
-        for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, self.settings.allow_private)
-            response = self._send(current, headers, deadline)
-            if response.status_code in REDIRECTS and "location" in response.headers:
-                _drain(response)
-                permanent = permanent and response.status_code in PERMANENT
-                current = urljoin(current, response.headers["location"])
-                continue
-            result = self._result(url, current, response, deadline)
-            if permanent and current != url:
-                result.moved_to = current
-            return result
+        # One deadline over every hop, connection, header and body byte (transport.py).
+        with deadline(self.settings.total_timeout):
+            current, permanent = url, True
+            for _hop in range(self.settings.max_redirects + 1):
+                check_scheme(current)  # addresses are checked as each connection is opened
+                response = self._send(current, headers)
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    _drain(response)
+                    permanent = permanent and response.status_code in PERMANENT
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                result = self._result(url, current, response)
+                if permanent and current != url:
+                    result.moved_to = current
+                return result
         raise FetchError(url, f"more than {self.settings.max_redirects} redirects (last to {current})")
 
-    def _send(self, url: str, headers: dict[str, str], deadline: float) -> httpx.Response:
+    def _send(self, url: str, headers: dict[str, str]) -> httpx.Response:
         try:
             request = self.client.build_request("GET", url, headers=headers)
             return self.client.send(request, stream=True, follow_redirects=False)
+        except GuardError as exc:
+            raise FetchError(url, exc.reason, transient=exc.transient) from None
         except httpx.TimeoutException as exc:
-            raise FetchError(url, f"timed out ({type(exc).__name__})", transient=True) from None
+            raise FetchError(url, self._timeout_reason(exc), transient=True) from None
         except httpx.TransportError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise FetchError(url, f"TLS certificate not trusted: {_ssl_detail(exc)} "
+                                 "(verification is always on; NEWSWORKER_FETCH__CA_CERTS adds a private CA)") from None
             raise FetchError(url, f"network error: {type(exc).__name__}: {exc}", transient=True) from None
         except httpx.InvalidURL as exc:
             raise FetchError(url, f"invalid URL: {exc}") from None
 
-    def _result(self, url: str, final: str, response: httpx.Response, deadline: float) -> FetchResult:
+    def _timeout_reason(self, exc: httpx.TimeoutException) -> str:
+        if deadline_passed():
+            return f"took longer than {self.settings.total_timeout:g}s in all (NEWSWORKER_FETCH__TOTAL_TIMEOUT)"
+        return f"timed out ({type(exc).__name__})"
+
+    def _result(self, url: str, final: str, response: httpx.Response) -> FetchResult:
         try:
             if response.status_code == 200:
-                content = self._body(final, response, deadline)
+                content = self._body(final, response)
             else:
                 content = b""
                 _drain(response)
@@ -109,25 +126,26 @@ class Fetcher:
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
 
-    def _body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _body(self, url: str, response: httpx.Response) -> bytes:
         limit = self.settings.max_bytes
+        encoding = response.headers.get("content-encoding", "")
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit and "gzip" not in response.headers.get("content-encoding", ""):
+        if declared.isdigit() and int(declared) > limit and encoding.strip().lower() in ("", "identity"):
             raise FetchError(url, f"response of {int(declared):,} bytes is over the {limit:,}-byte limit (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
-        chunks, size = [], 0
+        chunks: list[bytes] = []
         try:
-            # iter_bytes decodes gzip/deflate, so the cap holds for the decoded size (gzip bombs).
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise FetchError(url, f"response cut off at the {limit:,}-byte limit (NEWSWORKER_FETCH__MAX_BYTES)", status=200)
-                if time.monotonic() > deadline:
-                    raise FetchError(url, f"response took longer than {self.settings.total_timeout:g}s in all", transient=True)
-                chunks.append(chunk)
-        except httpx.TimeoutException:
-            raise FetchError(url, "timed out while reading the response", transient=True) from None
-        except httpx.DecodingError as exc:
-            raise FetchError(url, f"response body could not be decoded: {exc}") from None
+            # Raw bytes, inflated here within the cap: the cap holds for the decoded size,
+            # and a gzip bomb never gets more than the cap's worth into memory.
+            decoder = BoundedDecoder(encoding, limit)
+            for chunk in response.iter_raw():
+                chunks.append(decoder.feed(chunk))
+            chunks.append(decoder.flush())
+        except LimitExceeded:
+            raise FetchError(url, f"response cut off at the {limit:,}-byte limit (NEWSWORKER_FETCH__MAX_BYTES)", status=200) from None
+        except DecodingError as exc:
+            raise FetchError(url, f"response body could not be decoded: {exc}", status=200) from None
+        except httpx.TimeoutException as exc:
+            raise FetchError(url, f"{self._timeout_reason(exc)} while reading the response", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(url, f"network error while reading: {type(exc).__name__}", transient=True) from None
         return b"".join(chunks)
@@ -168,14 +186,29 @@ def _drain(response: httpx.Response) -> None:
 
 def make_client(settings: FetchSettings) -> httpx.Client:
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout)
+    limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
     return httpx.Client(
         timeout=timeout,
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         follow_redirects=False,
-        verify=True,
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        # No proxies from the environment: a proxy would connect for us, past the guard.
         trust_env=False,
+        transport=guarded_transport(settings.allow_private, tls_context(settings), limits),
     )
+
+
+def tls_context(settings: FetchSettings) -> ssl.SSLContext:
+    """Certificate and host name verification, always: the public CAs, or a private CA file."""
+    return ssl.create_default_context(cafile=str(settings.ca_certs) if settings.ca_certs else certifi.where())
+
+
+_SSL_REASON = re.compile(r"certificate verify failed: (.*?)(?: \(_ssl\.c:\d+\))?\)?$")
+
+
+def _ssl_detail(exc: Exception) -> str:
+    """"self-signed certificate", "Hostname mismatch, ..." out of ssl's message."""
+    found = _SSL_REASON.search(str(exc))
+    return found.group(1) if found else str(exc)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -6,22 +6,36 @@ used and its problem noted; one that yields none raises FeedParseError.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from datetime import datetime, timezone
 from typing import Any
 
 import feedparser
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
+from ..models import valid_unicode
 from ..normalize.cleanup import clean_text
 from ..sources.html import fragment_text
+from .discover import discover_feeds
+from .entities import without_entities
 from .errors import FeedParseError
 
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
 
 
-class FeedItem(BaseModel):
+class _ValidText(BaseModel):
+    """Feeds are JSON too, and JSON carries lone surrogates ("\\ud800") that no store,
+    ledger or log can encode: they are replaced on the way in."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        return valid_unicode(value)
+
+
+class FeedItem(_ValidText):
     entry_id: str | None = None
     link: str | None = None
     title: str | None = None
@@ -36,7 +50,7 @@ class FeedItem(BaseModel):
         return self.content if len(self.content) >= len(self.summary) else self.summary
 
 
-class ParsedFeed(BaseModel):
+class ParsedFeed(_ValidText):
     title: str | None = None
     link: str | None = None
     items: list[FeedItem]
@@ -56,16 +70,21 @@ def _looks_like_json(data: bytes, content_type: str) -> bool:
 
 
 def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
-    headers = {"content-type": content_type} if content_type else {}
     try:
-        parsed = feedparser.parse(data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+        data, content_type, entity_note = without_entities(url, data, content_type)
+        headers = {"content-type": content_type} if content_type else {}
+        # A file object, never bytes: feedparser opens bytes that name a local file (or a URL),
+        # so a body of "/etc/app/feed.xml" would make it read that file.
+        parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    except FeedParseError:
+        raise
     except Exception as exc:  # feedparser promises not to raise, but hostile input has made it
         raise FeedParseError(url, f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
-    problem = _bozo_reason(parsed) if parsed.get("bozo") else None
+    problem = "; ".join(filter(None, [entity_note, _bozo_reason(parsed) if parsed.get("bozo") else None])) or None
     items = [_xml_item(entry) for entry in parsed.entries]
     items = [i for i in items if i.link or i.text or i.title]
     if not items:
-        raise FeedParseError(url, (problem or "no entries in the feed") + _what_it_was(parsed, data))
+        raise FeedParseError(url, (problem or "no entries in the feed") + _what_it_was(url, parsed, data))
     feed = parsed.get("feed", {})
     return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem)
 
@@ -75,10 +94,13 @@ def _bozo_reason(parsed: Any) -> str:
     return f"malformed feed: {type(exc).__name__}: {exc}" if exc else "malformed feed"
 
 
-def _what_it_was(parsed: Any, data: bytes) -> str:
+def _what_it_was(url: str, parsed: Any, data: bytes) -> str:
     head = data.lstrip()[:200].lower()
     if b"<html" in head or b"<!doctype html" in head:
-        return " (the URL returned an HTML page, not a feed; try `newsworker feeds add` to discover its feed)"
+        linked = discover_feeds(url, data)
+        if linked:
+            return f" (the URL returned an HTML page, not a feed; the page links to the feed {linked[0]}: register that instead)"
+        return " (the URL returned an HTML page, not a feed, and the page links to none; try `newsworker feeds add` on the site's home page)"
     if not parsed.get("version"):
         return " (not a recognisable RSS, Atom, RDF or JSON feed)"
     return ""
@@ -120,8 +142,9 @@ def _struct_time(value: time.struct_time | None) -> str | None:
 def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
     try:
         doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise FeedParseError(url, f"JSON feed is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, 4,300-digit integers
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise FeedParseError(url, f"JSON feed is not valid JSON: {reason}") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/"):
         raise FeedParseError(url, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     raw_items = doc.get("items")

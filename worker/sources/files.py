@@ -149,6 +149,8 @@ def _parse_json(origin: str, text: str) -> Any:
         raise InputError(origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise InputError(origin, "JSON is nested too deeply to be an article export") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits (sys.get_int_max_str_digits)
+        raise InputError(origin, f"JSON could not be read: {str(exc).split(';')[0]}") from None
 
 
 def _record_document(origin: str, record: Any, meta: _Provenance) -> RawDocument | Failure:
@@ -168,6 +170,8 @@ def record_to_document(origin: str, record: Any) -> RawDocument:
     authors = record.get("authors") or record.get("author") or []
     if isinstance(authors, str):
         authors = [authors]
+    elif not isinstance(authors, list):  # a number, true, an object: not names
+        authors = []
     return RawDocument(
         kind="json",
         origin=origin,

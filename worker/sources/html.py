@@ -8,7 +8,7 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from ..normalize.cleanup import clean_text
+from ..normalize.cleanup import clean_text, without_controls
 
 from ..errors import InputError
 from ..models import RawDocument
@@ -55,7 +55,7 @@ def fragment_text(html: str) -> str:
     if "<" not in html:
         return clean_text(unescape(html))
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        root = lxml.html.fragment_fromstring(without_controls(html), create_parent="div")
     except (etree.ParserError, ValueError):
         return clean_text(unescape(html))
     for element in list(root.iter()):
