@@ -49,14 +49,33 @@ def test_original_is_the_earliest_whatever_the_arrival_order():
         assert link(list(order), []) == expected
 
 
-def test_an_older_copy_arriving_later_takes_over_and_stored_ones_are_repointed():
-    stored = [sig("copy", COPY, 3), sig("short", SHORT, 1, duplicate_of="copy")]
-    assert link([sig("wire", WIRE, 0)], stored) == {"wire": None, "copy": "wire", "short": "wire"}
+def test_an_older_copy_arriving_later_demotes_the_stored_original():
+    stored_originals = [sig("copy", COPY, 3)]
+    assert link([sig("wire", WIRE, 0)], stored_originals) == {"wire": None, "copy": "wire"}
 
 
-def test_unchanged_stored_articles_are_not_rewritten():
-    stored = [sig("wire", WIRE, 0), sig("copy", COPY, 3, duplicate_of="wire")]
-    assert link([sig("short", SHORT, 1)], stored) == {"short": "wire"}
+def test_a_newer_copy_joins_the_stored_original_which_is_not_rewritten():
+    assert link([sig("short", SHORT, 1)], [sig("wire", WIRE, 0)]) == {"short": "wire"}
+
+
+def test_two_stored_originals_bridged_by_an_incoming_article_become_one_group():
+    # each stored one is near the incoming article; the oldest of the three is the original
+    assert link([sig("copy", COPY, 3)], [sig("wire", WIRE, 0), sig("short", SHORT, 1)]) == {
+        "copy": "wire", "short": "wire"}
+
+
+def test_work_per_batch_does_not_grow_with_stored_pairs():
+    """Stored articles are only compared with the batch, never with each other."""
+    calls = []
+    import worker.duplicates as d
+
+    real = d.near
+    d.near = lambda a, b, window=d.WINDOW: calls.append((a.id, b.id)) or real(a, b, window)
+    try:
+        link([sig("new", OTHER)], [sig(f"s{i}", WIRE, i) for i in range(30)])
+    finally:
+        d.near = real
+    assert len(calls) == 30 and all(a == "new" for a, _ in calls)
 
 
 def test_on_the_multi_source_set_only_the_wire_copies_pair():

@@ -356,3 +356,14 @@ def test_reingesting_an_unchanged_article_heals_a_missed_events_refresh(store, e
     again = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
     assert [o.status for o in again.duplicates] == ["unchanged"] and report.indexed
     assert [r.article_ids for r in store.search_events(iraq)][0] == [report.indexed[0].id]
+
+
+def test_an_older_original_arriving_last_takes_over_the_whole_group(store, extractor_free_ingest):
+    wire = _article("wire", "Pentagon completes Iraq drawdown", WIRE_BODY, source="AP", published="2021-01-15")
+    first = _article("first", "Drawdown", WIRE_BODY.replace("on Friday", "Friday"), published="2021-01-16")
+    second = _article("second", "Drawdown done", WIRE_BODY.replace("north", "north of the country"), published="2021-01-17")
+    extractor_free_ingest(store, [first])
+    extractor_free_ingest(store, [second])
+    assert store.get("second").duplicate_of == "first"
+    extractor_free_ingest(store, [wire])
+    assert [store.get(i).duplicate_of for i in ("wire", "first", "second")] == [None, "wire", "wire"]

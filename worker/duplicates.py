@@ -90,15 +90,18 @@ def near(a: Signature, b: Signature, window: timedelta = WINDOW) -> bool:
     return jaccard >= JACCARD or contained >= CONTAINMENT
 
 
-def link(incoming: Sequence[Signature], candidates: Iterable[Signature], window: timedelta = WINDOW) -> dict[str, str | None]:
-    """``duplicate_of`` for every article whose value is new or changed.
+def link(incoming: Sequence[Signature], originals: Iterable[Signature], window: timedelta = WINDOW) -> dict[str, str | None]:
+    """``duplicate_of`` for every incoming article, and for every stored original that an
+    older incoming copy demotes (the caller re-points that one's own copies too).
 
-    Covers the incoming articles and any stored candidate whose original changes (an older
-    copy arrived later). Groups are closed under "near" among incoming and candidates.
+    ``originals`` are stored articles that are nobody's copy and share a band with the batch.
+    Only pairs with an incoming article are compared: stored pairs were judged when they
+    arrived, so the work per batch does not grow with the store.
     """
-    pool: dict[str, Signature] = {s.id: s for s in candidates}
-    pool.update({s.id: s for s in incoming})
-    items = sorted(pool.values(), key=lambda s: s.id)
+    batch = sorted({s.id: s for s in incoming}.values(), key=lambda s: s.id)
+    batch_ids = {s.id for s in batch}
+    stored = sorted((s for s in {s.id: s for s in originals}.values() if s.id not in batch_ids), key=lambda s: s.id)
+    items = [*batch, *stored]
     parent = {s.id: s.id for s in items}
 
     def find(x: str) -> str:
@@ -107,20 +110,19 @@ def link(incoming: Sequence[Signature], candidates: Iterable[Signature], window:
             x = parent[x]
         return x
 
-    for i, a in enumerate(items):
-        for b in items[i + 1 :]:
+    for i, a in enumerate(batch):
+        for b in [*batch[i + 1 :], *stored]:
             if near(a, b, window):
                 parent[find(a.id)] = find(b.id)
     groups: dict[str, list[Signature]] = {}
     for s in items:
         groups.setdefault(find(s.id), []).append(s)
-    incoming_ids = {s.id for s in incoming}
     changes: dict[str, str | None] = {}
     for members in groups.values():
         original = min(members, key=_age)
         for s in members:
             wanted = None if s.id == original.id else original.id
-            if s.id in incoming_ids or wanted != s.duplicate_of:
+            if s.id in batch_ids or wanted != s.duplicate_of:
                 changes[s.id] = wanted
     return changes
 

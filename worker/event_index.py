@@ -17,8 +17,11 @@ def link_duplicates(store: ArticleStore, articles: Sequence[Article]) -> tuple[l
                   for a in articles]
     wanted = [b for a in articles for b in bands(a.body)]
     batch_ids = {a.id for a in articles}
-    candidates = [s for s in store.signatures_near(wanted) if s.id not in batch_ids] if wanted else []
-    changes = link(signatures, candidates)
+    originals = [s for s in store.signatures_near(wanted) if s.id not in batch_ids] if wanted else []
+    changes = link(signatures, originals)
+    demoted = {k: v for k, v in changes.items() if k not in batch_ids and v is not None}
+    for original, copies in store.copies_of(sorted(demoted)).items():
+        changes.update({c: demoted[original] for c in copies if c not in batch_ids})
     linked = [a.model_copy(update={"duplicate_of": changes.get(a.id, a.duplicate_of)}) for a in articles]
     return linked, {k: v for k, v in changes.items() if k not in batch_ids}
 

@@ -14,6 +14,8 @@ from ..duplicates import Signature
 from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchQuery, SearchResult, StoreStats
 from ..rollup import Group, Mention, roll_up
 
+# Near-copy candidates read per batch: the originals sharing the most bands.
+CANDIDATES = 200
 # Refresh rounds before giving up on a group that keeps changing under us (other workers).
 REFRESH_ROUNDS = 5
 
@@ -77,7 +79,12 @@ class ArticleStore(ABC):
 
     @abstractmethod
     def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
-        """Stored articles sharing at least one MinHash band with ``bands`` (near-copy candidates), with their body."""
+        """Stored originals (nobody's copy) sharing the most MinHash bands with ``bands``, with their
+        body: the near-copy candidates (at most CANDIDATES of them)."""
+
+    @abstractmethod
+    def copies_of(self, originals: Sequence[str]) -> dict[str, list[str]]:
+        """Original id -> ids of its stored near-copies."""
 
     @abstractmethod
     def set_duplicate_of(self, changes: dict[str, str | None]) -> None:

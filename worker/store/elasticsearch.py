@@ -27,7 +27,7 @@ from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, Se
 from ..rollup import Group, Mention
 from ..settings import DEFAULT_MAPPINGS_DIR, ElasticsearchSettings
 from . import es_bulk, es_events, es_generations, es_query
-from .base import ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
+from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from .es_client import make_client, where
 from .es_errors import reason, translated
 from .es_names import Family, Layout
@@ -157,7 +157,10 @@ class ElasticsearchStore(ArticleStore):
     # -- near-duplicates and the events rollup -----------------------------------------
 
     def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
-        return es_events.signatures_near(self.client, self.layout, bands, self.where)
+        return es_events.signatures_near(self.client, self.layout, bands, self.where, CANDIDATES)
+
+    def copies_of(self, originals: Sequence[str]) -> dict[str, list[str]]:
+        return es_events.duplicates_of(self.client, self.layout, originals, self.where)
 
     def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
         es_events.set_duplicate_of(self.client, self.layout, changes, self.where)

@@ -35,18 +35,20 @@ def article_from_source(source: dict[str, Any]) -> Article:
     return Article.model_validate({k: v for k, v in source.items() if k not in EXTRA_ARTICLE_FIELDS})
 
 
-def signatures_near(client: Elasticsearch, layout: Layout, band_list: Sequence[str], where: str) -> list[Signature]:
-    found: dict[str, Signature] = {}
+def signatures_near(client: Elasticsearch, layout: Layout, band_list: Sequence[str], where: str,
+                    limit: int) -> list[Signature]:
+    """Originals sharing the most bands (each matching band adds to the score)."""
     wanted = sorted(set(band_list))
-    for start in range(0, len(wanted), TERMS_CHUNK):
-        query = {"terms": {"near_bands": wanted[start : start + TERMS_CHUNK]}}
-        with translated("looking up near-copies", where):
-            for hit in scan(client, index=layout.articles.read_alias, query={"query": query}, scroll=SCROLL,
-                            _source=["id", "body", "published_at", "duplicate_of"]):
-                s = hit["_source"]
-                found[s["id"]] = Signature(id=s["id"], text=s.get("body") or "", published_at=s.get("published_at"),
-                                           duplicate_of=s.get("duplicate_of"))
-    return list(found.values())
+    if not wanted:
+        return []
+    should = [{"constant_score": {"filter": {"term": {"near_bands": b}}}} for b in wanted[:TERMS_CHUNK]]
+    body = {"query": {"bool": {"should": should, "minimum_should_match": 1,
+                               "must_not": {"exists": {"field": "duplicate_of"}}}},
+            "size": limit, "_source": ["id", "body", "published_at", "duplicate_of"], "sort": ["_score", {"id": "asc"}]}
+    with translated("looking up near-copies", where):
+        hits = client.search(index=layout.articles.read_alias, body=body).body["hits"]["hits"]
+    return [Signature(id=h["_source"]["id"], text=h["_source"].get("body") or "", published_at=h["_source"].get("published_at"),
+                      duplicate_of=h["_source"].get("duplicate_of")) for h in hits]
 
 
 def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, str | None], where: str) -> None:
@@ -76,13 +78,16 @@ def mentions(client: Elasticsearch, layout: Layout, groups: Iterable[Group], whe
     out: list[Mention] = []
     with translated("reading event mentions", where):
         for hit in scan(client, index=layout.articles.read_alias, scroll=SCROLL,
+                        _source=["id", "source", "url", "published_at", "duplicate_of", "events"],
                         query={"query": {"bool": {"should": should, "minimum_should_match": 1}}}):
-            article = article_from_source(hit["_source"])
-            for event in article.events:
+            src = hit["_source"]
+            for raw in src.get("events") or []:
+                event = EventMention.model_validate(raw)
                 group = group_of(event)
                 if group is not None and group_text(group) in wanted:
-                    out.append(Mention(article_id=article.id, source=article.source, url=article.url,
-                                       published_at=article.published_at, duplicate_of=article.duplicate_of, event=event))
+                    out.append(Mention(article_id=src["id"], source=src.get("source"), url=src.get("url"),
+                                       published_at=src.get("published_at"), duplicate_of=src.get("duplicate_of"),
+                                       event=event))
     return out
 
 

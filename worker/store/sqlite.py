@@ -16,7 +16,7 @@ from ..models import (Article, EventQuery, EventRecord, FacetCount, Failure, Ind
 from ..rollup import Group, Mention, roll_up
 from . import sqlite_events as ev
 from . import sqlite_query as q
-from .base import ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
+from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
 from .sqlite_generations import Generations, Pointer
@@ -293,7 +293,10 @@ class SqliteStore(ArticleStore):
     # -- near-duplicates and the events rollup -----------------------------------------
 
     def signatures_near(self, bands: Sequence[str]) -> list[Signature]:
-        return ev.signatures_near(self.conn, bands)
+        return ev.signatures_near(self.conn, bands, CANDIDATES)
+
+    def copies_of(self, originals: Sequence[str]) -> dict[str, list[str]]:
+        return ev.duplicates_of(self.conn, originals)
 
     def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
         if changes:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ..duplicates import Signature, bands
-from ..models import Article, EventQuery, EventRecord
+from ..models import Article, EventMention, EventQuery, EventRecord
 from ..rollup import Group, Mention, group_of
 from .sqlite_query import iso
 
@@ -27,14 +27,15 @@ def write_bands(conn: sqlite3.Connection, rowid: int, article: Article) -> None:
                      [(b, rowid) for b in bands(article.body)])
 
 
-def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str]) -> list[Signature]:
+def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str], limit: int) -> list[Signature]:
     found: dict[str, Signature] = {}
     for chunk in _chunks(sorted(set(band_list)), 500):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            "SELECT DISTINCT a.id, f.body, a.published_at, a.duplicate_of FROM near_bands b "
+            "SELECT a.id, f.body, a.published_at, a.duplicate_of FROM near_bands b "
             "JOIN articles a ON a.rowid = b.article_rowid JOIN articles_fts f ON f.rowid = a.rowid "
-            f"WHERE b.band IN ({marks})", chunk)
+            f"WHERE b.band IN ({marks}) AND a.duplicate_of IS NULL "
+            "GROUP BY a.rowid ORDER BY count(*) DESC, a.id LIMIT ?", (*chunk, limit))
         for id_, body, published, duplicate_of in rows:
             found[id_] = Signature(id=id_, text=body or "", published_at=_parse(published), duplicate_of=duplicate_of)
     return list(found.values())
@@ -59,14 +60,14 @@ def mentions(conn: sqlite3.Connection, groups: Iterable[Group]) -> list[Mention]
     seen: set[str] = set()
     for location in locations:
         rows = conn.execute(
-            "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, a.doc FROM events e "
-            "JOIN articles a ON a.rowid = e.article_rowid WHERE e.location IS ? COLLATE NOCASE", (location,))
-        for id_, source, url, published, duplicate_of, doc in rows:
+            "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, json_extract(a.doc, '$.events') "
+            "FROM events e JOIN articles a ON a.rowid = e.article_rowid WHERE e.location IS ? COLLATE NOCASE",
+            (location,))
+        for id_, source, url, published, duplicate_of, events in rows:
             if id_ in seen:
                 continue
             seen.add(id_)
-            article = Article.model_validate_json(doc)
-            for event in article.events:
+            for event in _events(events):
                 group = group_of(event)
                 if group is not None and group_text(group) in wanted:
                     out.append(Mention(article_id=id_, source=source, url=url, published_at=_parse(published),
@@ -76,8 +77,9 @@ def mentions(conn: sqlite3.Connection, groups: Iterable[Group]) -> list[Mention]
 
 def all_groups(conn: sqlite3.Connection) -> list[Group]:
     groups: set[Group] = set()
-    for (doc,) in conn.execute("SELECT a.doc FROM articles a WHERE EXISTS (SELECT 1 FROM events e WHERE e.article_rowid = a.rowid)"):
-        for event in Article.model_validate_json(doc).events:
+    for (events,) in conn.execute("SELECT json_extract(a.doc, '$.events') FROM articles a "
+                                  "WHERE EXISTS (SELECT 1 FROM events e WHERE e.article_rowid = a.rowid)"):
+        for event in _events(events):
             group = group_of(event)
             if group is not None:
                 groups.add(group)
@@ -152,6 +154,11 @@ def _grouped(conn: sqlite3.Connection, sql: str, ids: Sequence[str]) -> dict[str
         for owner, value in conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
             out.setdefault(owner, []).append(value)
     return out
+
+
+def _events(raw: str | None) -> list[EventMention]:
+    """The events of a stored article, read without parsing the rest of its document."""
+    return [EventMention.model_validate(e) for e in json.loads(raw)] if raw else []
 
 
 def _group_of_record(record: EventRecord) -> Group:
