@@ -167,6 +167,9 @@ def test_in_process_ingest_with_the_store_down_parks_then_replays_once_it_is_bac
     [letter] = json.loads(runner.invoke(cli, ["dead-letters", "list", "--json"]).stdout)
     assert (letter["task"], letter["documents"], letter["attempts"]) == (TASK, 3, 2)
     assert f"parked as dead letter {letter['id']}" in failed[0]["reason"]
+    status = runner.invoke(cli, ["status", "--json"])
+    assert json.loads(status.stdout)["dead_letters"] == 1, status.output
+    assert "dead letters: 1 batch parked" in runner.invoke(cli, ["status"]).stdout
     assert letter["args"][0] == sorted(str(f.resolve()) for f in files)
 
     still_down = runner.invoke(cli, ["dead-letters", "retry", "--all"])

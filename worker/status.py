@@ -133,5 +133,7 @@ class Status(BaseModel):
     feeds: FeedsStatus
     last_errors: list[ErrorEntry] = []
     task_errors_error: str | None = None
+    dead_letters: int | None = None
+    dead_letters_error: str | None = None
     spacy_model: str
     extractor_version: str

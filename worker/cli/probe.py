@@ -126,9 +126,27 @@ def collect_status(settings: Settings, runtime: Runtime, app_factory: Callable[[
         feeds=feeds,
         last_errors=last_errors(tasks, store.recent_failures if store else [], feeds.feeds),
         task_errors_error=tasks_error,
+        **_dead_letters(settings),
         spacy_model=settings.spacy_model,
         extractor_version=EXTRACTOR_VERSION,
     )
+
+
+def _dead_letters(settings: Settings) -> dict:
+    """How many batches are parked; a Redis that does not answer is said, not raised."""
+    from ..deadletters import DeadLetterBox
+    from ..errors import DeadLetterError
+
+    try:
+        box = DeadLetterBox.open(settings)
+    except DeadLetterError as exc:
+        return {"dead_letters_error": str(exc)}
+    try:
+        return {"dead_letters": len(box.all())}
+    except DeadLetterError as exc:
+        return {"dead_letters_error": str(exc)}
+    finally:
+        box.client.close()
 
 
 def _feeds(runtime: Runtime) -> FeedsStatus:

@@ -111,6 +111,13 @@ def status(mode: str, report: Status, listed_feeds: int = 10) -> str:
     lines += _feed_lines(report.feeds, listed_feeds)
     if report.task_errors_error:
         lines.append(f"task errors: unknown ({report.task_errors_error})")
+    if report.dead_letters_error:
+        lines.append(f"dead letters: unknown ({report.dead_letters_error})")
+    elif report.dead_letters:
+        lines.append(f"dead letters: {report.dead_letters} batch{'es' if report.dead_letters != 1 else ''} parked "
+                     "(newsworker dead-letters list / retry)")
+    else:
+        lines.append("dead letters: none")
     lines.append("last errors: " + ("none" if not report.last_errors else ""))
     lines += [f"  {_when(e.at)} {e.kind} {e.origin}: {_one_line(e.error)}" for e in report.last_errors]
     return "\n".join(line.rstrip() for line in lines)
