@@ -548,3 +548,12 @@ def test_long_body_between_short_articles_keeps_order(nlp):
     assert [f.value for f in results[2].figures] == [7700]
     for r in results:
         check_offsets(r)
+
+
+def test_extraction_does_not_grow_the_shared_vocabulary(extractor):
+    """Every batch's new strings are freed (spaCy memory zone): a long-lived worker stays flat."""
+    extractor.extract(make_article("warm", "Warm up", "Some 2,500 US troops remain in Iraq."))
+    before = len(extractor.nlp.vocab.strings)
+    for n in range(5):
+        extractor.extract(make_article(f"v{n}", "New words", f"About {31_000 + n * 7:,} Zorblaxian{n} troops reached Qwertania{n}."))
+    assert len(extractor.nlp.vocab.strings) == before

@@ -51,7 +51,16 @@ class Extractor:
         return result
 
     def extract_many(self, articles: Sequence[Article]) -> list[Article | Failure]:
-        """One result per article, in order; an article that breaks the extractor becomes a Failure."""
+        """One result per article, in order; an article that breaks the extractor becomes a Failure.
+
+        Runs in a spaCy memory zone: the strings a batch adds to the shared vocabulary (every
+        new number, name and typo) are freed after it, so a worker's memory stays flat over
+        months. Nothing spaCy-owned leaves the zone; results are plain models.
+        """
+        with self.nlp.memory_zone():
+            return self._extract_many(articles)
+
+    def _extract_many(self, articles: Sequence[Article]) -> list[Article | Failure]:
         parsed: dict[int, list[tuple[_Unit, Doc]]] = defaultdict(list)
         units = list(_units(articles))
         try:
