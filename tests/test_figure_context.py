@@ -111,3 +111,10 @@ def test_gazetteer_cities_where_a_place_goes(extractor, text, value, location):
 def test_gazetteer_does_not_turn_months_or_words_into_places(found):
     got = found("In March, 40 soldiers were killed in fighting, officials said.")
     assert got[40].figure.location is None
+
+
+def test_a_figure_said_to_hold_for_each_place_gives_an_event_per_place(extractor):
+    each = _events(extractor, "US troop levels in Afghanistan and Iraq have each been reduced to 2,500, officials said.")
+    assert {(e[0], e[2], e[5]) for e in each} == {("troop_level_change", "Afghanistan", 2500), ("troop_level_change", "Iraq", 2500)}
+    total = _events(extractor, "The US has 2,500 troops in Afghanistan and Iraq, officials said.")
+    assert len({e[2] for e in total}) == 1  # without "each" it may be a total: one place only

@@ -38,6 +38,7 @@ class Hint:
 
     actor: str | None = None
     nationality: str | None = None
+    also_places: tuple[str, ...] = ()
 
 
 @dataclass
@@ -45,6 +46,7 @@ class _Item:
     figure: Figure
     actor: str | None  # canonical country, or None
     lead: str
+    also: tuple[str, ...] = ()  # canonical places the same figure holds for ("each")
 
 
 def build_events(figures: list[Figure], published: datetime | None, canon: Canonicalizer,
@@ -84,12 +86,23 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: date
             actor = _country(hint.actor, canon) or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon)
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
-        items.append(_Item(figure, actor, lead))
+        items.append(_Item(figure, actor, lead, tuple(p for p in (_place(a, canon) for a in hint.also_places) if p)))
     out = _troop_events(sentence, [i for i in items if i.figure.category == "troops"], date, canon)
     for item in items:
         if item.figure.category in ("killed", "injured"):
             out.append(_event("casualties", [item], sentence, date, canon, value=item.figure.value, measure=item.figure.category))
-    return out
+    return out + _for_each_place(out, items, canon)
+
+
+def _for_each_place(events: list[EventMention], items: list[_Item], canon: Canonicalizer) -> list[EventMention]:
+    """The same event again for every place a figure is said to hold in too."""
+    extra = []
+    for event in events:
+        for item in items:
+            if item.also and _place(item.figure.location, canon) == event.location:
+                extra += [event.model_copy(update={"location": place}) for place in item.also if place != event.location]
+                break
+    return extra
 
 
 def _troop_events(sentence: str, troops: list[_Item], date: datetime | None, canon: Canonicalizer) -> list[EventMention]:

@@ -28,6 +28,7 @@ QUANTITY_NOUNS = {"number", "level", "total", "size", "strength", "count", "tall
 PARTITIVES = {"all", "some", "most", "many", "half", "each", "both", "none"}
 PRONOUNS = {"them", "those", "these", "they"}
 _AUXILIARIES = {"were", "was", "have", "has", "had", "been", "being", "are", "is", "reportedly", "also", "later"}
+DISTRIBUTIVE = {"each", "both", "apiece"}
 TIME_NOUNS = {"year", "month", "week", "day", "decade", "century", "summer", "winter", "spring", "autumn", "fall"}
 TIME_DETERMINERS = {"last", "this", "next", "previous", "same", "that", "a"}
 _PHONE = re.compile(r"^\+?\(?\d[\d()\-. ]{5,}\d$")
@@ -54,6 +55,8 @@ class Found:
     subject_place: str | None = None
     # For "in the country" / "there": places named before the figure, the most recent first.
     prior_places: tuple[str, ...] = ()
+    # "in Afghanistan and Iraq have each been reduced to 2,500": the same figure holds in these too.
+    also_places: tuple[str, ...] = ()
 
 
 @dataclass
@@ -279,6 +282,7 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
     start, end = doc[start_tok].idx, last.idx + last_len
     span_text = "".join(t.text_with_ws for t in doc[start_tok:end_tok])[: end - start]
     location = _location(span, verbs, places, others, category)
+    also = _each_of(sent, location, places)
     prior: tuple[str, ...] = ()
     if location is None and verbs and _refers_back(_scope(verbs[0]), category):
         # "in the country", "there": the place named before; the caller skips the owner's country
@@ -313,7 +317,7 @@ def _figure(sent: Span, c: _Candidate, previous: list[Found], field: TextField, 
         start=base + start,
         end=base + end,
     )
-    return Found(figure, actor, nationality, _subject_place(verbs), prior)
+    return Found(figure, actor, nationality, _subject_place(verbs), prior, also)
 
 
 def _root(span: Span) -> Token:
@@ -550,7 +554,8 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
         crossed = sum(1 for o in others if lo <= o.start and o.end <= hi)
         return (crossed, gap, 0 if after else 1)
 
-    return min(pool, key=distance).text
+    best = min(pool, key=distance)
+    return best.text
 
 
 def _places_before(doc: Doc, before: int, last_place: str | None) -> tuple[str, ...]:
@@ -558,6 +563,16 @@ def _places_before(doc: Doc, before: int, last_place: str | None) -> tuple[str, 
     if last_place:
         named.append(last_place)
     return tuple(dict.fromkeys(named))[:6]
+
+
+def _each_of(sent: Span, location: str | None, places: list[Span]) -> tuple[str, ...]:
+    """Places coordinated with the figure's place when the sentence says the figure holds for each."""
+    if not location or not any(t.lower_ in DISTRIBUTIVE for t in sent):
+        return ()
+    chosen = next((p for p in places if p.text == location), None)
+    if chosen is None:
+        return ()
+    return tuple(p.text for p in places if p is not chosen and p.root.dep_ == "conj" and p.root.head.i == chosen.root.i)
 
 
 def _refers_back(scope: Token, category: FigureCategory) -> bool:

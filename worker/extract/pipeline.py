@@ -109,7 +109,7 @@ class Extractor:
             update={
                 "entities": entities,
                 "figures": figures,
-                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality) for f in found]),
+                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in found]),
                 "extractor_version": self.version,
             }
         )
