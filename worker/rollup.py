@@ -75,6 +75,28 @@ def fact_of(mention: Mention) -> Fact | None:
     return Fact(kind, e.measure, e.actor, e.location, float(value), date, mention)  # type: ignore[arg-type]
 
 
+def group_text(group: Group) -> str:
+    """The group as one indexable string: kind|measure|location (location case-folded)."""
+    kind, measure, location = group
+    return f"{kind}|{measure or ''}|{(location or '').casefold()}"
+
+
+def record_group(record: EventRecord) -> Group:
+    """The recompute group a rolled-up record belongs to."""
+    kind = next(k for k, t in KIND_TYPE.items() if t == record.type)
+    return (kind, record.measure, record.location)
+
+
+def record_types(record: EventRecord) -> list[str]:
+    """The record's type and every framing, for filtering by type."""
+    return sorted({record.type, *record.told_as})
+
+
+def record_search_text(record: EventRecord) -> str:
+    """What `newsworker events QUERY` matches: the summary and the reports' sentences."""
+    return " ".join([record.summary, *(r.sentence for r in record.reports)])
+
+
 def group_of(event: EventMention) -> Group | None:
     """The recompute group an article's event belongs to (the store gathers mentions by it)."""
     fact = fact_of(Mention(article_id="", event=event))

@@ -16,7 +16,7 @@ from elasticsearch.helpers import scan
 from ..duplicates import Signature
 from ..errors import StoreError
 from ..models import Article, EventMention, EventQuery, EventRecord
-from ..rollup import KIND_TYPE, Group, Mention, group_of
+from ..rollup import Group, Mention, group_of, group_text, record_group, record_search_text, record_types
 from .es_errors import reason, translated
 from .es_names import Layout
 
@@ -24,11 +24,6 @@ EXTRA_ARTICLE_FIELDS = ("near_bands",)
 EXTRA_EVENT_FIELDS = ("grp", "types", "search_text")
 TERMS_CHUNK = 1000
 SCROLL = "5m"
-
-
-def group_text(group: Group) -> str:
-    kind, measure, location = group
-    return f"{kind}|{measure or ''}|{(location or '').casefold()}"
 
 
 def article_from_source(source: dict[str, Any]) -> Article:
@@ -131,12 +126,11 @@ def replace_events(client: Elasticsearch, layout: Layout, groups: Iterable[Group
 
 
 def event_source(record: EventRecord) -> dict[str, Any]:
-    kind = {v: k for k, v in KIND_TYPE.items()}[record.type]
     return {
         **record.model_dump(mode="json"),
-        "grp": group_text((kind, record.measure, record.location)),  # type: ignore[arg-type]
-        "types": sorted({record.type, *record.told_as}),
-        "search_text": " ".join([record.summary, *(r.sentence for r in record.reports)]),
+        "grp": group_text(record_group(record)),
+        "types": record_types(record),
+        "search_text": record_search_text(record),
     }
 
 

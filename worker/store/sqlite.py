@@ -6,7 +6,6 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from ..errors import StoreError, TransientStoreError
@@ -109,7 +108,7 @@ class SqliteStore(ArticleStore):
 
     def fingerprints(self, ids: Sequence[str]) -> dict[str, Fingerprint]:
         found: dict[str, Fingerprint] = {}
-        for chunk in _chunks(list(ids), 500):
+        for chunk in q.chunks(list(ids)):
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
                 f"SELECT id, content_hash, extractor_version FROM articles WHERE id IN ({marks})", chunk
@@ -168,8 +167,8 @@ class SqliteStore(ArticleStore):
             figures=count("figures"),
             events=count("events"),
             failures=count("failures"),
-            last_ingested_at=_parse_iso(last),
-            recent_failures=[Failure(origin=o, stage=s, reason=r, at=_parse_iso(a)) for o, s, r, a in recent],
+            last_ingested_at=q.parse_iso(last),
+            recent_failures=[Failure(origin=o, stage=s, reason=r, at=q.parse_iso(a)) for o, s, r, a in recent],
         )
 
     # -- rebuild: generations beside the live file, swapped by the pointer ---------------
@@ -418,11 +417,3 @@ def _hit(article: Article, score: float, snippet: str | None, figure_ords: list[
         duplicate_of=article.duplicate_of,
     )
 
-
-def _parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -12,13 +12,8 @@ from datetime import datetime
 
 from ..duplicates import Signature, bands
 from ..models import Article, EventMention, EventQuery, EventRecord
-from ..rollup import Group, Mention, group_of
-from .sqlite_query import iso
-
-
-def group_text(group: Group) -> str:
-    kind, measure, location = group
-    return f"{kind}|{measure or ''}|{(location or '').casefold()}"
+from ..rollup import Group, Mention, group_of, group_text, record_group, record_search_text, record_types
+from .sqlite_query import chunks, iso, parse_iso
 
 
 def write_bands(conn: sqlite3.Connection, rowid: int, article: Article) -> None:
@@ -29,7 +24,7 @@ def write_bands(conn: sqlite3.Connection, rowid: int, article: Article) -> None:
 
 def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str], limit: int) -> list[Signature]:
     found: dict[str, Signature] = {}
-    for chunk in _chunks(sorted(set(band_list)), 500):
+    for chunk in chunks(sorted(set(band_list)), 500):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
             "SELECT a.id, f.body, a.published_at, a.duplicate_of FROM near_bands b "
@@ -37,7 +32,7 @@ def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str], limit: i
             f"WHERE b.band IN ({marks}) AND a.duplicate_of IS NULL "
             "GROUP BY a.rowid ORDER BY count(*) DESC, a.id LIMIT ?", (*chunk, limit))
         for id_, body, published, duplicate_of in rows:
-            found[id_] = Signature(id=id_, text=body or "", published_at=_parse(published), duplicate_of=duplicate_of)
+            found[id_] = Signature(id=id_, text=body or "", published_at=parse_iso(published), duplicate_of=duplicate_of)
     return list(found.values())
 
 
@@ -70,7 +65,7 @@ def mentions(conn: sqlite3.Connection, groups: Iterable[Group]) -> list[Mention]
             for event in _events(events):
                 group = group_of(event)
                 if group is not None and group_text(group) in wanted:
-                    out.append(Mention(article_id=id_, source=source, url=url, published_at=_parse(published),
+                    out.append(Mention(article_id=id_, source=source, url=url, published_at=parse_iso(published),
                                        duplicate_of=duplicate_of, event=event))
     return out
 
@@ -90,14 +85,14 @@ def replace_events(conn: sqlite3.Connection, groups: Iterable[Group], records: S
     """The records of these groups become exactly ``records`` (others are left alone)."""
     for text in {group_text(g) for g in groups}:
         keys = [k for (k,) in conn.execute("SELECT key FROM event_records WHERE grp = ?", (text,))]
-        for chunk in _chunks(keys, 500):
+        for chunk in chunks(keys, 500):
             marks = ",".join("?" * len(chunk))
             conn.execute(f"DELETE FROM event_record_articles WHERE key IN ({marks})", chunk)
         conn.execute("DELETE FROM event_records WHERE grp = ?", (text,))
     for record in records:
-        group = group_text(_group_of_record(record))
-        types = " " + " ".join(sorted({record.type, *record.told_as})) + " "
-        search_text = " ".join([record.summary, *(r.sentence for r in record.reports)])
+        group = group_text(record_group(record))
+        types = " " + " ".join(record_types(record)) + " "
+        search_text = record_search_text(record)
         conn.execute(
             "INSERT OR REPLACE INTO event_records (key, grp, type, types, actor, location, date, first_seen, last_seen,"
             " source_count, search_text, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -150,7 +145,7 @@ def duplicates_of(conn: sqlite3.Connection, article_ids: Sequence[str]) -> dict[
 
 def _grouped(conn: sqlite3.Connection, sql: str, ids: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for chunk in _chunks(list(ids), 500):
+    for chunk in chunks(list(ids), 500):
         for owner, value in conn.execute(sql.format(",".join("?" * len(chunk))), chunk):
             out.setdefault(owner, []).append(value)
     return out
@@ -161,19 +156,5 @@ def _events(raw: str | None) -> list[EventMention]:
     return [EventMention.model_validate(e) for e in json.loads(raw)] if raw else []
 
 
-def _group_of_record(record: EventRecord) -> Group:
-    kind = {"troop_level": "troops", "troop_level_change": "troop_change", "casualties": "casualties"}[record.type]
-    return (kind, record.measure, record.location)  # type: ignore[return-value]
-
-
 def _iso(value: datetime | None) -> str | None:
     return iso(value) if value else None
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
-def _chunks(items: list[str], size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

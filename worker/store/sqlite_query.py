@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,6 +42,16 @@ def fts_expression(text: str) -> str | None:
 
 def iso(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def chunks(items: list, size: int = 500) -> Iterator[list]:
+    """Lists of at most ``size``: SQLite limits how many parameters one statement takes."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def figure_condition(query: SearchQuery) -> Compiled:
