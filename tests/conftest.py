@@ -49,10 +49,7 @@ def extractor(nlp):
 @pytest.fixture
 def broker_env(tmp_path, monkeypatch):
     """NEWSWORKER_* for a broker on the test Redis, a queue of this test's own, paths in tmp_path."""
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
-        pytest.skip(f"Redis does not answer at {REDIS_URL} (start redis-server to run this test)")
+    require_redis()
     queue = f"newsworker-test-{uuid.uuid4().hex[:8]}"
     env = {
         "NEWSWORKER_BROKER_URL": REDIS_URL,
@@ -66,6 +63,14 @@ def broker_env(tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
     return env
+
+
+def require_redis(why: str = "start redis-server to run this test") -> None:
+    """Skip when the test Redis does not answer; under CI that is a failure (.ci/run starts it)."""
+    if not redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
+        pytest.skip(f"Redis does not answer at {REDIS_URL} ({why})")
 
 
 def redis_available(url: str = REDIS_URL) -> bool:

@@ -16,7 +16,7 @@ import redis
 from click.testing import CliRunner
 
 from tests.celeryproc import free_port
-from tests.conftest import REDIS_URL, redis_available
+from tests.conftest import REDIS_URL, require_redis
 from tests.esproxy import EsProxy
 from tests.esserver import TEST_API_KEY
 
@@ -49,10 +49,7 @@ def write_articles(folder, count: int, tag: str) -> list:
 @pytest.fixture
 def redis_env(tmp_path, monkeypatch):
     """NEWSWORKER_* with no broker, dead letters in the test Redis under a queue of this test's own."""
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
-        pytest.skip(f"Redis does not answer at {REDIS_URL} (start redis-server to run this test)")
+    require_redis()
     for name in list(os.environ):
         if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
             monkeypatch.delenv(name)

@@ -10,17 +10,14 @@ import uuid
 import pytest
 import redis
 
-from tests.conftest import REDIS_URL, redis_available
+from tests.conftest import REDIS_URL, require_redis
 from worker import locks
 from worker.errors import LockLostError, LockUnavailableError, ReindexBusyError
 
 
 @pytest.fixture
 def client():
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
-        pytest.skip(f"Redis does not answer at {REDIS_URL} (start redis-server to run this test)")
+    require_redis()
     made = locks.connect(REDIS_URL)
     yield made
     made.close()

@@ -6,7 +6,6 @@ Real spaCy extraction, real Redis (db 15) for the lock, real store files.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ import pytest
 from celery.result import AsyncResult
 from click.testing import CliRunner
 
-from tests.conftest import REDIS_URL, SEED, redis_available
+from tests.conftest import REDIS_URL, SEED, require_redis
 from tests.test_celery_worker import celery_worker_process  # noqa: F401  (fixture)
 from tests.test_store_contract import ALL, IRAQ
 from worker import locks
@@ -42,10 +41,7 @@ REBUILD_STORES = ["sqlite", "elasticsearch"]
 
 @pytest.fixture(scope="module", autouse=True)
 def _redis():
-    if not redis_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis does not answer at {REDIS_URL}; .ci/run should have started it")
-        pytest.skip(f"Redis does not answer at {REDIS_URL}: the reindex lock lives there (start redis-server)")
+    require_redis("the reindex lock lives there; start redis-server")
 
 
 @pytest.fixture(params=REBUILD_STORES)
