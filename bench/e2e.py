@@ -86,16 +86,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="spaCy batch size of the bare baseline")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="newsworker-bench-e2e-"))
-    queue = f"bench-e2e-{uuid.uuid4().hex[:6]}"
-    os.environ.update({
-        "NEWSWORKER_BROKER_URL": REDIS_URL,
-        "NEWSWORKER_QUEUE": queue,
-        "NEWSWORKER_DATA_DIR": str(workdir / "var"),
-        "NEWSWORKER_FILES_PER_TASK": str(args.files_per_task),
-        "NEWSWORKER_FEEDS__REGISTRY": str(workdir / "feeds.toml"),
-    })
-    os.chdir(workdir)
+    workdir, queue = bench_workdir("e2e", NEWSWORKER_FILES_PER_TASK=str(args.files_per_task))
 
     from worker.celery_app import create_app
     from worker.extract import Extractor, load_model
@@ -154,6 +145,22 @@ def main() -> None:
             print("first failure:", failed[0].line())
     finally:
         stop_worker(worker, queue)
+
+
+def bench_workdir(name: str, **settings: str) -> tuple[Path, str]:
+    """A fresh folder (made the current one) and queue of this run, the worker settings in the
+    environment (the worker process inherits them): broker on the real Redis, store in the folder."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"newsworker-bench-{name}-"))
+    queue = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    os.environ.update({
+        "NEWSWORKER_BROKER_URL": REDIS_URL,
+        "NEWSWORKER_QUEUE": queue,
+        "NEWSWORKER_DATA_DIR": str(workdir / "var"),
+        "NEWSWORKER_FEEDS__REGISTRY": str(workdir / "feeds.toml"),
+        **settings,
+    })
+    os.chdir(workdir)
+    return workdir, queue
 
 
 def stop_worker(worker: subprocess.Popen, queue: str) -> None:

@@ -22,9 +22,7 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -32,7 +30,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
-from e2e import REDIS_URL, stop_worker, write_articles  # noqa: E402
+from e2e import bench_workdir, stop_worker, write_articles  # noqa: E402
 from extract import seed_documents  # noqa: E402  (the shared generator)
 
 TARGET = 1.10
@@ -59,15 +57,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1_000, help="articles before the baseline is taken")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="newsworker-bench-memory-"))
-    queue = f"bench-memory-{uuid.uuid4().hex[:6]}"
-    os.environ.update({
-        "NEWSWORKER_BROKER_URL": REDIS_URL,
-        "NEWSWORKER_QUEUE": queue,
-        "NEWSWORKER_DATA_DIR": str(workdir / "var"),
-        "NEWSWORKER_FEEDS__REGISTRY": str(workdir / "feeds.toml"),
-    })
-    os.chdir(workdir)
+    workdir, queue = bench_workdir("memory")
 
     from worker.celery_app import create_app
     from worker.models import BatchReport
