@@ -103,7 +103,7 @@ class Extractor:
             spans.extend(doc.ents)
             found.extend(find_figures(doc, unit.field, unit.base))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
-        figures = [_canonical_location(_foreign_troops_host(f, self.canon), self.canon) for f in found]
+        figures = [_canonical_location(_places_needing_countries(f, self.canon), self.canon) for f in found]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
@@ -115,7 +115,7 @@ class Extractor:
         )
 
 
-def _foreign_troops_host(found: Found, canon: Canonicalizer) -> Figure:
+def _places_needing_countries(found: Found, canon: Canonicalizer) -> Figure:
     """Places the parse left to be decided with country knowledge: "in the country" (the last
     place named that is not the troops' own country) and "Bahrain has 9,000 American personnel"
     (troops of another country are in the subject's)."""
