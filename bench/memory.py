@@ -4,7 +4,10 @@ articles, against its own RSS once warmed up.
     .venv/bin/python bench/memory.py [--articles 10000] [--batch-size 100] [--warmup 1000]
 
 Articles: bench/extract.py's generator (seed article and feed items, paragraphs shuffled,
-figures varied, random.Random(7)), written as .txt files like seeds/. One worker,
+figures varied, random.Random(7)), written as .txt files like seeds/, each with a sidecar
+(FILE.meta.json) naming one of 12 outlets and a publication time: a news stream of
+--per-day articles a day, sent in that order, as a worker meets them (--no-dates: no
+sidecars, every article dated by the text alone, many not at all). One worker,
 `celery -A worker.celery_app worker --pool solo` on the real Redis into the SQLite store:
 with the solo pool the process that runs the tasks is the one measured (a prefork child
 is the same code, long-lived the same way). Batches of --batch-size files are sent one at
@@ -18,11 +21,13 @@ A benchmark, not a test: the exit code is 0 whether or not the target is met.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -46,6 +51,15 @@ def rss_bytes(pid: int) -> int:
     return psutil.Process(pid).memory_info().rss
 
 
+def write_stream_sidecars(paths: list[Path], per_day: int) -> None:
+    """Outlet and publication time of each article: ``per_day`` a day from 2021-01-01, in order."""
+    start = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    for n, path in enumerate(paths):
+        published = start + timedelta(days=n / per_day)
+        sidecar = {"source": f"Outlet {n % 12}", "published": published.isoformat()}
+        path.with_name(path.name + ".meta.json").write_text(json.dumps(sidecar), encoding="utf-8")
+
+
 def mib(n: float) -> str:
     return f"{n / 2**20:,.1f} MiB"
 
@@ -55,6 +69,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=100, help="files per ingest_paths task")
     parser.add_argument("--warmup", type=int, default=1_000, help="articles before the baseline is taken")
+    parser.add_argument("--per-day", type=int, default=100, help="articles published a day in the stream")
+    parser.add_argument("--no-dates", action="store_true", help="no sidecars: dates only from the texts")
     args = parser.parse_args()
 
     workdir, queue = bench_workdir("memory")
@@ -65,6 +81,8 @@ def main() -> None:
     from worker.tasks import INGEST_PATHS
 
     paths = write_articles(seed_documents(args.articles, random.Random(7)), workdir / "articles")
+    if not args.no_dates:
+        write_stream_sidecars(paths, args.per_day)
     batches = [[str(p) for p in paths[i:i + args.batch_size]] for i in range(0, len(paths), args.batch_size)]
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("celery")), "-A", "worker.celery_app", "worker", "-Q", queue,
@@ -74,7 +92,8 @@ def main() -> None:
     try:
         app = create_app(Settings())
         task = app.tasks[INGEST_PATHS]
-        print(f"articles: {args.articles} in batches of {args.batch_size}; warm-up {args.warmup}; "
+        stream = "dates from the texts only" if args.no_dates else f"a stream of {args.per_day} a day"
+        print(f"articles: {args.articles} ({stream}) in batches of {args.batch_size}; warm-up {args.warmup}; "
               f"worker pid {worker.pid} (solo pool)", flush=True)
         done, indexed, failed = 0, 0, 0
         baseline: int | None = None

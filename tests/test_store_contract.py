@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from worker.models import Article, Entity, EventMention, EventQuery, Failure, Figure, SearchQuery
+from worker.rollup import Window
 from worker.normalize.identity import content_hash
 
 
@@ -351,7 +352,7 @@ def test_reingesting_an_unchanged_article_heals_a_missed_events_refresh(store, e
     report = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
     iraq = EventQuery(location="Iraq", type="troop_level")
     assert store.search_events(iraq)
-    store.replace_events([("troops", None, "Iraq")], [])  # as if the refresh never ran
+    store.replace_events(Window(("troops", None, "Iraq")), [])  # as if the refresh never ran
     assert store.search_events(iraq) == []
     again = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
     assert [o.status for o in again.duplicates] == ["unchanged"] and report.indexed
@@ -367,3 +368,41 @@ def test_an_older_original_arriving_last_takes_over_the_whole_group(store, extra
     assert store.get("second").duplicate_of == "first"
     extractor_free_ingest(store, [wire])
     assert [store.get(i).duplicate_of for i in ("wire", "first", "second")] == [None, "wire", "wire"]
+
+
+def test_batch_by_batch_refreshes_give_the_records_of_one_whole_recompute(store, extractor_free_ingest):
+    """Each batch refreshes only the windows it touches (worker.rollup.Window): news in date
+    order, then a late backfill of older reports, undated ones and an update."""
+    import random
+
+    from worker.rollup import Mention, roll_up
+
+    rng = random.Random(5)
+    words = "army base north south talks deal patrol border convoy airfield advisers unit".split()
+    articles = []
+    for n in range(40):
+        day = 1 + n * 20 // 40 if n < 30 else rng.randint(1, 20)  # the last ten arrive late, any date
+        undated = n % 13 == 12
+        value = rng.choice([1000, 2500, 2500, 3000]) + rng.choice([0, 0, 30, 400])
+        event = _event(value, day=day, location=rng.choice(["Iraq", "Syria"]),
+                       actor=rng.choice(["United States", None]))
+        if undated:
+            event = event.model_copy(update={"date": None})
+        body = " ".join(rng.choice(words) for _ in range(40))
+        articles.append(_article(f"n{n:02d}", f"Report {n}", body, source=f"Outlet {n % 7}",
+                                 published=None if undated else f"2021-01-{day:02d}", events=[event]))
+    for start in range(0, len(articles), 5):
+        extractor_free_ingest(store, articles[start:start + 5])
+    moved = articles[4].model_copy(update={"content_hash": "moved", "events": [_event(7000, day=3)]})
+    extractor_free_ingest(store, [moved])
+
+    stored = [store.get(a.id) for a in articles]
+    expected = roll_up(Mention(article_id=a.id, source=a.source, url=a.url, published_at=a.published_at,
+                               duplicate_of=a.duplicate_of, event=e) for a in stored for e in a.events)
+    got = store.search_events(EventQuery(size=1000))
+
+    def shown(records):
+        return sorted((r.key, r.article_ids, r.values) for r in records)
+
+    assert len(expected) > 10
+    assert shown(got) == shown(expected)

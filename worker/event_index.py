@@ -1,4 +1,4 @@
-"""Near-duplicate links and rollup groups for a batch: a thin shell over worker.duplicates,
+"""Near-duplicate links and rollup windows for a batch: a thin shell over worker.duplicates,
 worker.rollup and the store's lookups, called by ingest before and after it indexes."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 
 from .duplicates import Signature, bands, link
 from .models import Article
-from .rollup import Group, group_of
+from .rollup import Mention, Window
+from .rollup import windows_of as rollup_windows
 from .store.base import ArticleStore
 
 
@@ -26,7 +27,7 @@ def link_duplicates(store: ArticleStore, articles: Sequence[Article]) -> tuple[l
     return linked, {k: v for k, v in changes.items() if k not in batch_ids}
 
 
-def groups_of(articles: Iterable[Article]) -> set[Group]:
-    return {g for a in articles for e in a.events if (g := group_of(e)) is not None}
-
-
+def windows_of(articles: Iterable[Article]) -> list[Window]:
+    """The rollup windows these articles' events touch (new articles and the stored versions they
+    replace): each group from the earliest date among them on."""
+    return rollup_windows(Mention(article_id=a.id, published_at=a.published_at, event=e) for a in articles for e in a.events)

@@ -17,7 +17,7 @@ from .normalize import normalize
 from .sources.files import read_file
 from .sources.metadata import Overrides
 from .store import ArticleStore
-from .event_index import groups_of, link_duplicates
+from .event_index import link_duplicates, windows_of
 from .store.base import is_unchanged
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _follow_up(store: ArticleStore, repointed: dict[str, str | None], indexed: l
     or by reindex."""
     try:
         store.set_duplicate_of(repointed)
-        store.refresh_events(sorted(groups_of([*indexed, *replaced]), key=str))
+        store.refresh_events(windows_of([*indexed, *replaced]))
     except TransientStoreError:
         raise
     except StoreError as exc:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from .errors import ReindexVerifyError, StoreError
 from .extract import Extractor
 from .models import Article, Failure, IndexOutcome
+from .rollup import whole_groups
 from .store.base import ArticleStore, IndexVersion, IndexVersions
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,7 @@ def rollback(store: ArticleStore) -> RollbackReport:
 def rebuild_events(store: ArticleStore, before: list) -> int:
     """Recompute the events rollup from the now-live articles: every group they mention and
     every group the replaced generation mentioned (those with no mentions left are emptied)."""
-    groups = sorted(set(before) | set(store.event_groups()), key=str)
-    return store.refresh_events(groups)
+    return store.refresh_events(whole_groups([*before, *store.event_groups()]))
 
 
 def _rebuild(

@@ -4,16 +4,24 @@ Pure. A mention becomes a *fact*: a troop level (told as a level, "2,500 troops 
 a change that ends at a level, "cut to 2,500"), a troop change with no stated result ("send
 1,000 more"), or a casualty count. Facts of one kind about one place are clustered: same
 actor (or one unknown), values within ``VALUE_TOLERANCE`` of each other, dates chained within
-``DATE_WINDOW``. Mentions are sorted before clustering, so the records depend only on the
-set of mentions, not on the order in which articles arrived: two workers indexing two
-sources at once end with the same records.
+``DATE_WINDOW`` and spanning at most ``MAX_SPAN`` from the first. Mentions are sorted before
+clustering, so the records depend only on the set of mentions, not on the order in which
+articles arrived: two workers indexing two sources at once end with the same records.
+
+A batch refreshes a ``Window`` of a group, not the whole group, so a worker's work and
+memory per batch stay bounded however many reports a place gathers over the years. The
+clustering runs in date order, so facts dated before ``since`` keep their clusters whatever
+comes later; only clusters that began within ``MAX_SPAN`` before ``since`` can still take
+facts from ``since`` on. Those are rebuilt from their stored records (``seed`` facts) and the
+facts from ``since`` on are clustered again after them: the same records as a whole-group
+recompute, from the mentions of at most ``2 * MAX_SPAN`` before ``since`` onwards.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
@@ -22,6 +30,7 @@ from .keys import bucket, slug
 from .models import EventMention, EventRecord, EventReport, EventType, FactKind
 
 DATE_WINDOW = timedelta(days=2)  # "published the same day or the next", with slack for time zones
+MAX_SPAN = timedelta(days=7)  # one telling of a fact; a level still reported weeks later is a new record
 VALUE_TOLERANCE = 0.05  # "some 2,480" and "2,500" are one figure; 2,500 and 3,000 are not
 
 KIND_TYPE: dict[FactKind, EventType] = {"troops": "troop_level", "troop_change": "troop_level_change", "casualties": "casualties"}
@@ -117,25 +126,33 @@ class _Cluster:
         anchor = self.facts[0].value
         if abs(fact.value - anchor) > VALUE_TOLERANCE * max(abs(anchor), abs(fact.value)):
             return False
-        last = self.facts[-1].date
+        first, last = self.facts[0].date, self.facts[-1].date
         if (last is None) != (fact.date is None):
             return False
-        return last is None or fact.date is None or abs(fact.date - last) <= DATE_WINDOW
+        if last is None or fact.date is None or first is None:
+            return True
+        return abs(fact.date - last) <= DATE_WINDOW and fact.date - first <= MAX_SPAN
 
 
 def roll_up(mentions: Iterable[Mention]) -> list[EventRecord]:
     """One EventRecord per fact, ordered by date then key."""
-    facts = sorted((f for m in mentions if (f := fact_of(m)) is not None), key=_order)
-    clusters: dict[Group, list[_Cluster]] = {}
-    for fact in facts:
-        groups = clusters.setdefault(fact.group, [])
-        home = next((c for c in groups if c.accepts(fact)), None)
-        if home is None:
-            home = _Cluster()
-            groups.append(home)
-        home.facts.append(fact)
-    records = [_record(c) for cs in clusters.values() for c in cs]
-    return sorted(records, key=lambda r: (r.date.timestamp() if r.date else 0.0, r.key))
+    by_group: dict[Group, list[_Cluster]] = {}
+    for fact in sorted((f for m in mentions if (f := fact_of(m)) is not None), key=_order):
+        _assign(fact, by_group.setdefault(fact.group, []))
+    return _records(c for cs in by_group.values() for c in cs)
+
+
+def _assign(fact: Fact, clusters: list[_Cluster]) -> None:
+    """First fit: the earliest-begun cluster that accepts the fact, else a new one."""
+    home = next((c for c in clusters if c.accepts(fact)), None)
+    if home is None:
+        home = _Cluster()
+        clusters.append(home)
+    home.facts.append(fact)
+
+
+def _records(clusters: Iterable[_Cluster]) -> list[EventRecord]:
+    return sorted((_record(c) for c in clusters), key=lambda r: (r.date.timestamp() if r.date else 0.0, r.key))
 
 
 def _order(fact: Fact) -> tuple:
@@ -201,3 +218,173 @@ def summary(record: EventRecord) -> str:
         amount += f" (reports: {', '.join(f'{v:,.0f}' for v in record.values)})"
     when = f", {record.date:%-d %b %Y}" if record.date else ""
     return f"{who}{what}{where}: {amount}{when}"
+
+
+# -- refreshing part of a group ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one refresh of a group covers: its dated facts from ``since`` (all of them when
+    ``since`` is None) until ``until`` (open when None) when ``dated``, and its undated facts
+    when ``undated``. ``latest`` is the latest date the batch changed.
+
+    The store reads the mentions with a fact date in [``facts_from``, ``until``) and the stored
+    records dated in [``records_from``, ``until``); it replaces the records dated in
+    [``facts_from``, ``replace_until``) (and the undated ones).
+    """
+
+    group: Group
+    since: datetime | None = None
+    latest: datetime | None = None
+    until: datetime | None = None
+    dated: bool = True
+    undated: bool = True
+
+    @property
+    def facts_from(self) -> datetime | None:
+        return self.since - MAX_SPAN if self.since and self.dated else None
+
+    @property
+    def records_from(self) -> datetime | None:
+        return self.since - 2 * MAX_SPAN if self.since and self.dated else None
+
+    @property
+    def replace_until(self) -> datetime | None:
+        """Clusters begun from here on were found unchanged (the refresh caught up with the stored ones)."""
+        return self.until - MAX_SPAN if self.until else None
+
+    def whole(self) -> "Window":
+        return Window(self.group, dated=self.dated, undated=self.undated)
+
+    def up_to(self, until: datetime | None) -> "Window":
+        return replace(self, until=until)
+
+
+def whole_groups(groups: Iterable[Group]) -> list[Window]:
+    """Windows over every fact of these groups (what reindex and rollback refresh)."""
+    return [Window(g) for g in sorted(set(groups), key=group_text)]
+
+
+def windows_of(mentions: Iterable[Mention]) -> list[Window]:
+    """The windows a batch's mentions (new ones and those they replace) touch: per group, from
+    the earliest date among them, and the undated part if any is undated."""
+    dates: dict[Group, list[datetime | None]] = {}
+    for m in mentions:
+        if (fact := fact_of(m)) is not None:
+            dates.setdefault(fact.group, []).append(fact.date)
+    windows = []
+    for group, found in sorted(dates.items(), key=lambda item: group_text(item[0])):
+        dated = [d for d in found if d is not None]
+        windows.append(Window(group, min(dated) if dated else None, max(dated) if dated else None,
+                              dated=bool(dated), undated=len(dated) < len(found)))
+    return windows
+
+
+def in_window(window: Window, fact: Fact) -> bool:
+    if fact.group != window.group:
+        return False
+    if fact.date is None:
+        return window.undated
+    if not window.dated:
+        return False
+    return (window.facts_from is None or fact.date >= window.facts_from) and (window.until is None or fact.date < window.until)
+
+
+def roll_up_window(window: Window, mentions: Iterable[Mention],
+                   stored: Sequence[EventRecord]) -> tuple[list[EventRecord], bool] | None:
+    """The records of ``window`` (those that replace the stored ones dated in [``facts_from``,
+    ``replace_until``), and the undated ones) from the mentions and stored records the window
+    names, and whether the refresh caught up with the stored clusters before ``until`` (else the
+    caller widens the window). None when the stored records do not account for the facts
+    before ``since`` (a refresh that never ran, another writer's batch in between): then only
+    a whole-group recompute is right."""
+    facts = sorted((f for m in mentions if (f := fact_of(m)) is not None and in_window(window, f)), key=_order)
+    undated: list[_Cluster] = []
+    for fact in facts:
+        if fact.date is None:
+            _assign(fact, undated)
+    since = window.since if window.dated else None
+    dated: list[_Cluster] = []
+    if since is not None:
+        seeded = _seeds(since, [f for f in facts if f.date is not None and f.date < since], stored)
+        if seeded is None:
+            return None
+        dated = seeded
+    for fact in facts:
+        if fact.date is not None and (since is None or fact.date >= since):
+            _assign(fact, dated)
+    cut = window.replace_until
+    if cut is None:
+        return _records([*undated, *dated]), True
+    settled = window.latest is not None and window.latest < cut and _caught_up(dated, stored, cut)
+    return _records([*undated, *(c for c in dated if c.facts[0].date < cut)]), settled
+
+
+def _caught_up(clusters: list[_Cluster], stored: Sequence[EventRecord], cut: datetime) -> bool:
+    """Whether the clusters begun from ``cut`` on (the only ones still open at ``cut + MAX_SPAN``,
+    i.e. at ``until``) hold the same facts as the stored records begun from ``cut``: then every
+    later fact lands where it already is, and the stored records from ``cut`` on stand."""
+    mine = sorted(sorted(_fact_key(f) for f in c.facts) for c in clusters if c.facts[0].date >= cut)
+    theirs = sorted(sorted(_key_of(r) for r in record.reports if r.date is not None and r.date < cut + MAX_SPAN)
+                    for record in stored if record.date is not None and record.date >= cut)
+    return mine == theirs
+
+
+def _seeds(since: datetime, before: list[Fact], stored: Sequence[EventRecord]) -> list[_Cluster] | None:
+    """The clusters begun within MAX_SPAN before ``since``, holding their facts dated before it
+    (``before``, sorted), in the order they began; None when ``before`` and ``stored`` disagree."""
+    owner: dict[tuple, list[int]] = {}
+    for index, record in enumerate(stored):
+        for report in record.reports:
+            if report.date is not None and since - MAX_SPAN <= report.date < since:
+                owner.setdefault(_key_of(report), []).append(index)
+    clusters: dict[int, _Cluster] = {}
+    for fact in before:
+        owners = owner.get(_fact_key(fact))
+        if not owners:
+            return None
+        index = owners.pop()
+        record = stored[index]
+        if record.date is not None and record.date >= since - MAX_SPAN:
+            clusters.setdefault(index, _Cluster()).facts.append(fact)
+    if any(owners for owners in owner.values()):
+        return None  # a stored report whose fact is gone
+    return sorted(clusters.values(), key=lambda c: _order(c.facts[0]))
+
+
+def _key_of(report: EventReport) -> tuple:
+    return (report.article_id, report.told_as, report.value, report.date.timestamp() if report.date else None,
+            report.sentence)
+
+
+def _fact_key(fact: Fact) -> tuple:
+    e = fact.mention.event
+    return (fact.mention.article_id, e.type, fact.value, fact.date.timestamp() if fact.date else None, e.sentence)
+
+
+FIRST_REACH = 4 * MAX_SPAN  # how far past the batch's latest date a refresh first reads
+WIDENINGS = 4  # then twice as far each time, and at last to the end of the group
+
+
+def recompute(window: Window, mentions_of: Callable[[Window], list[Mention]],
+              records_of: Callable[[Window], list[EventRecord]]) -> tuple[Window, list[EventRecord]]:
+    """The window actually recomputed and its records: what the store then writes in place of the
+    window's stored records. Reads from ``since`` a little past the batch's latest date, and
+    further only while the refresh has not caught up with the stored clusters; the whole group
+    when the stored records cannot seed it."""
+    if window.since is not None and window.dated and window.latest is not None:
+        reach: timedelta | None = FIRST_REACH
+        for _ in range(WIDENINGS + 2):
+            attempt = window.up_to(window.latest + reach if reach else None)
+            found = roll_up_window(attempt, mentions_of(attempt), records_of(attempt))
+            if found is None:
+                break
+            records, settled = found
+            if settled or reach is None:
+                return attempt, records
+            reach = reach * 2 if reach < FIRST_REACH * 2 ** WIDENINGS else None
+    window = window.whole()
+    found = roll_up_window(window, mentions_of(window), [])
+    assert found is not None  # nothing to seed from, nothing to disagree with
+    return window, found[0]

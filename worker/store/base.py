@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from ..duplicates import Signature
 from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchQuery, SearchResult, StoreStats
-from ..rollup import Group, Mention, roll_up
+from ..rollup import Group, Mention, Window, recompute
 
 # Near-copy candidates read per batch: the originals sharing the most bands.
 CANDIDATES = 200
@@ -91,12 +91,19 @@ class ArticleStore(ABC):
         """Point stored articles at their original (None: it is an original)."""
 
     @abstractmethod
-    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
-        """Every stored event mention in these rollup groups, with its article's source and date."""
+    def mentions(self, window: Window) -> list[Mention]:
+        """The stored event mentions in a rollup window (worker.rollup.Window: a group's facts dated
+        from ``window.facts_from``, and its undated ones), with their article's source and date."""
 
     @abstractmethod
-    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
-        """Make the rollup records of these groups exactly ``records``."""
+    def records_in(self, window: Window) -> list[EventRecord]:
+        """The group's stored rollup records dated from ``window.records_from`` (the seeds of an
+        incremental refresh), and its undated ones when the window covers them."""
+
+    @abstractmethod
+    def replace_events(self, window: Window, records: Sequence[EventRecord]) -> None:
+        """Make the group's records dated from ``window.facts_from`` (and its undated ones, when the
+        window covers them) exactly ``records``; the group's earlier records are left alone."""
 
     @abstractmethod
     def event_groups(self) -> list[Group]:
@@ -109,24 +116,28 @@ class ArticleStore(ABC):
     @abstractmethod
     def get_event(self, key: str) -> EventRecord | None: ...
 
-    def refresh_events(self, groups: Sequence[Group]) -> int:
-        """Recompute these groups' records from every stored mention; returns how many there are.
+    def refresh_events(self, windows: Sequence[Window]) -> int:
+        """Recompute these windows' records from the stored mentions; returns how many were written.
 
         Converges under concurrent writers: after writing, the mentions are read again and
-        the groups recomputed if another batch changed them meanwhile, so the last write
+        the window recomputed if another batch changed them meanwhile, so the last write
         reflects what the store holds. (SqliteStore does it in one write transaction.)
         """
-        if not groups:
-            return 0
-        mentions = self.mentions(groups)
+        return sum(self._refresh(window) for window in windows)
+
+    def _refresh(self, window: Window) -> int:
+        used: list[Mention] = []
+
+        def mentions_of(w: Window) -> list[Mention]:
+            used[:] = self.mentions(w)
+            return used
+
         records: list[EventRecord] = []
         for _ in range(REFRESH_ROUNDS):
-            records = roll_up(mentions)
-            self.replace_events(groups, records)
-            again = self.mentions(groups)
-            if _same_mentions(again, mentions):
+            window, records = recompute(window, mentions_of, self.records_in)
+            self.replace_events(window, records)
+            if _same_mentions(self.mentions(window), used):
                 break
-            mentions = again
         return len(records)
 
     # -- rebuild (reindex): new generation beside the live one, then an atomic swap --------

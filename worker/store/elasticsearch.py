@@ -24,7 +24,7 @@ from elasticsearch.helpers import scan
 from ..errors import StoreError
 from ..duplicates import Signature
 from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchHit, SearchQuery, SearchResult, StoreStats
-from ..rollup import Group, Mention
+from ..rollup import Group, Mention, Window
 from ..settings import DEFAULT_MAPPINGS_DIR, ElasticsearchSettings
 from . import es_bulk, es_events, es_generations, es_query
 from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
@@ -165,11 +165,14 @@ class ElasticsearchStore(ArticleStore):
     def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
         es_events.set_duplicate_of(self.client, self.layout, changes, self.where)
 
-    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
-        return es_events.mentions(self.client, self.layout, groups, self.where)
+    def mentions(self, window: Window) -> list[Mention]:
+        return es_events.mentions(self.client, self.layout, window, self.where)
 
-    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
-        es_events.replace_events(self.client, self.layout, groups, records, self.where)
+    def records_in(self, window: Window) -> list[EventRecord]:
+        return es_events.records_in(self.client, self.layout, window, self.where)
+
+    def replace_events(self, window: Window, records: Sequence[EventRecord]) -> None:
+        es_events.replace_events(self.client, self.layout, window, records, self.where)
 
     def event_groups(self) -> list[Group]:
         return es_events.event_groups(self.client, self.layout, self.where)

@@ -8,6 +8,7 @@ events-mappings.json). Articles carry ``near_bands`` for the near-copy lookup.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -16,7 +17,8 @@ from elasticsearch.helpers import scan
 from ..duplicates import Signature
 from ..errors import StoreError
 from ..models import Article, EventMention, EventQuery, EventRecord
-from ..rollup import Group, Mention, group_of, group_text, record_group, record_search_text, record_types
+from ..rollup import (Group, Mention, Window, fact_of, group_of, group_text, in_window, record_group, record_search_text,
+                      record_types)
 from .es_errors import reason, translated
 from .es_names import Layout
 
@@ -60,30 +62,70 @@ def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, s
                          f"{reason(refused[0]['error'])}")
 
 
-def mentions(client: Elasticsearch, layout: Layout, groups: Iterable[Group], where: str) -> list[Mention]:
-    """Every stored mention in these groups, read from the articles that report them."""
-    groups = list(groups)
-    wanted = {group_text(g) for g in groups}
-    located = sorted({g[2] for g in groups if g[2]})
-    should: list[dict] = []
-    if located:
-        should.append({"nested": {"path": "events", "query": {"terms": {"events.location": located}}}})
-    if any(g[2] is None for g in groups):
-        should.append({"nested": {"path": "events", "query": {"bool": {"must_not": {"exists": {"field": "events.location"}}}}}})
+def mentions(client: Elasticsearch, layout: Layout, window: Window, where: str) -> list[Mention]:
+    """The stored mentions in the window, read from the articles that report them. The query
+    may select a little more (an article dated in the window with an older event); the exact
+    window is applied here."""
     out: list[Mention] = []
     with translated("reading event mentions", where):
         for hit in scan(client, index=layout.articles.read_alias, scroll=SCROLL,
                         _source=["id", "source", "url", "published_at", "duplicate_of", "events"],
-                        query={"query": {"bool": {"should": should, "minimum_should_match": 1}}}):
+                        query={"query": _articles_in(window)}):
             src = hit["_source"]
             for raw in src.get("events") or []:
-                event = EventMention.model_validate(raw)
-                group = group_of(event)
-                if group is not None and group_text(group) in wanted:
-                    out.append(Mention(article_id=src["id"], source=src.get("source"), url=src.get("url"),
-                                       published_at=src.get("published_at"), duplicate_of=src.get("duplicate_of"),
-                                       event=event))
+                mention = Mention(article_id=src["id"], source=src.get("source"), url=src.get("url"),
+                                  published_at=src.get("published_at"), duplicate_of=src.get("duplicate_of"),
+                                  event=EventMention.model_validate(raw))
+                fact = fact_of(mention)
+                if fact is not None and in_window(window, fact):
+                    out.append(mention)
     return out
+
+
+def _articles_in(window: Window) -> dict:
+    """Articles with an event at the window's place whose fact date (the event's, else the
+    article's publication) may fall in the window."""
+    location = window.group[2]
+    place = ({"term": {"events.location": location}} if location is not None
+             else {"bool": {"must_not": {"exists": {"field": "events.location"}}}})
+
+    def events(*more: dict) -> dict:
+        return {"nested": {"path": "events", "query": {"bool": {"filter": [place, *more]}}}}
+
+    dates = _range(window.facts_from, window.until)
+    should: list[dict] = []
+    if window.dated and not dates:
+        should.append(events())
+    elif window.dated:
+        should.append(events({"range": {"events.date": dates}}))
+        should.append({"bool": {"filter": [events(), {"range": {"published_at": dates}}]}})
+    if window.undated:
+        should.append({"bool": {"filter": [events({"bool": {"must_not": {"exists": {"field": "events.date"}}}})],
+                                "must_not": {"exists": {"field": "published_at"}}}})
+    return {"bool": {"should": should or [{"match_none": {}}], "minimum_should_match": 1}}
+
+
+def _range(since: datetime | None, until: datetime | None) -> dict[str, str]:
+    return {op: value.isoformat() for op, value in (("gte", since), ("lt", until)) if value}
+
+
+def _records_in(window: Window, since: datetime | None, until: datetime | None) -> dict:
+    """The group's records dated in [since, until) and, when the window covers them, its undated ones."""
+    dates = _range(since, until)
+    should: list[dict] = []
+    if window.dated:
+        should.append({"range": {"date": dates}} if dates else {"exists": {"field": "date"}})
+    if window.undated:
+        should.append({"bool": {"must_not": {"exists": {"field": "date"}}}})
+    return {"bool": {"filter": [{"term": {"grp": group_text(window.group)}}],
+                     "should": should or [{"match_none": {}}], "minimum_should_match": 1}}
+
+
+def records_in(client: Elasticsearch, layout: Layout, window: Window, where: str) -> list[EventRecord]:
+    with translated("reading the stored events of a window", where):
+        return [event_from_source(hit["_source"]) for hit in scan(
+            client, index=layout.events.read_alias, scroll=SCROLL,
+            query={"query": _records_in(window, window.records_from, window.until)})]
 
 
 def event_groups(client: Elasticsearch, layout: Layout, where: str) -> list[Group]:
@@ -98,15 +140,14 @@ def event_groups(client: Elasticsearch, layout: Layout, where: str) -> list[Grou
     return sorted(groups, key=group_text)
 
 
-def replace_events(client: Elasticsearch, layout: Layout, groups: Iterable[Group], records: Sequence[EventRecord],
+def replace_events(client: Elasticsearch, layout: Layout, window: Window, records: Sequence[EventRecord],
                    where: str) -> None:
-    """The records of these groups become exactly ``records``: stale keys deleted, the rest written by key."""
-    texts = sorted({group_text(g) for g in groups})
+    """The window's records become exactly ``records``: stale keys deleted, the rest written by key."""
     keep = {r.key for r in records}
     stale: list[str] = []
     with translated("reading the events to replace", where):
         for hit in scan(client, index=layout.events.read_alias, scroll=SCROLL, _source=False,
-                        query={"query": {"terms": {"grp": texts}}}):
+                        query={"query": _records_in(window, window.facts_from, window.replace_until)}):
             if hit["_id"] not in keep:
                 stale.append(hit["_id"])
     operations: list[dict] = []

@@ -12,7 +12,7 @@ from ..errors import StoreError, TransientStoreError
 from ..duplicates import Signature
 from ..models import (Article, EventQuery, EventRecord, FacetCount, Failure, IndexOutcome, SearchHit, SearchQuery,
                       SearchResult, StoreStats)
-from ..rollup import Group, Mention, roll_up
+from ..rollup import Group, Mention, Window, recompute
 from . import sqlite_events as ev
 from . import sqlite_query as q
 from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
@@ -302,21 +302,28 @@ class SqliteStore(ArticleStore):
             with self._write() as conn:
                 ev.set_duplicate_of(conn, changes)
 
-    def mentions(self, groups: Sequence[Group]) -> list[Mention]:
-        return ev.mentions(self.conn, groups)
+    def mentions(self, window: Window) -> list[Mention]:
+        return ev.mentions(self.conn, window)
 
-    def replace_events(self, groups: Sequence[Group], records: Sequence[EventRecord]) -> None:
+    def records_in(self, window: Window) -> list[EventRecord]:
+        return ev.records_in(self.conn, window)
+
+    def replace_events(self, window: Window, records: Sequence[EventRecord]) -> None:
         with self._write() as conn:
-            ev.replace_events(conn, groups, records)
+            ev.replace_events(conn, window, records)
 
-    def refresh_events(self, groups: Sequence[Group]) -> int:
+    def refresh_events(self, windows: Sequence[Window]) -> int:
         """Read, roll up and write in one write transaction: SQLite serialises the writers."""
-        if not groups:
+        if not windows:
             return 0
+        written = 0
         with self._write() as conn:
-            records = roll_up(ev.mentions(conn, groups))
-            ev.replace_events(conn, groups, records)
-        return len(records)
+            for window in windows:
+                window, records = recompute(window, lambda w: ev.mentions(conn, w),
+                                            lambda w: ev.records_in(conn, w))
+                ev.replace_events(conn, window, records)
+                written += len(records)
+        return written
 
     def event_groups(self) -> list[Group]:
         return ev.all_groups(self.conn)

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from ..duplicates import Signature, bands
 from ..models import Article, EventMention, EventQuery, EventRecord
-from ..rollup import Group, Mention, group_of, group_text, record_group, record_search_text, record_types
+from ..rollup import (Group, Mention, Window, fact_of, group_of, group_text, in_window, record_group, record_search_text,
+                      record_types)
 from .sqlite_query import chunks, iso, parse_iso
 
 
@@ -47,27 +48,56 @@ def set_duplicate_of(conn: sqlite3.Connection, changes: dict[str, str | None]) -
         conn.execute("UPDATE articles SET duplicate_of = ?, doc = ? WHERE id = ?", (original, json.dumps(doc), id_))
 
 
-def mentions(conn: sqlite3.Connection, groups: Iterable[Group]) -> list[Mention]:
-    """Every stored mention in these groups, with its article's source, url and date."""
-    wanted = {group_text(g) for g in groups}
-    locations = {g[2] for g in groups}
+def mentions(conn: sqlite3.Connection, window: Window) -> list[Mention]:
+    """The stored mentions in the window, with their article's source, url and date."""
+    wanted = group_text(window.group)
+    dates, params = _fact_dates(window)
+    rows = conn.execute(
+        "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, json_extract(a.doc, '$.events') "
+        "FROM events e JOIN articles a ON a.rowid = e.article_rowid "
+        f"WHERE e.location IS ? COLLATE NOCASE AND ({dates})", (window.group[2], *params))
     out: list[Mention] = []
-    seen: set[str] = set()
-    for location in locations:
-        rows = conn.execute(
-            "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, json_extract(a.doc, '$.events') "
-            "FROM events e JOIN articles a ON a.rowid = e.article_rowid WHERE e.location IS ? COLLATE NOCASE",
-            (location,))
-        for id_, source, url, published, duplicate_of, events in rows:
-            if id_ in seen:
+    for id_, source, url, published, duplicate_of, events in rows:
+        for event in _events(events):
+            group = group_of(event)
+            if group is None or group_text(group) != wanted:
                 continue
-            seen.add(id_)
-            for event in _events(events):
-                group = group_of(event)
-                if group is not None and group_text(group) in wanted:
-                    out.append(Mention(article_id=id_, source=source, url=url, published_at=parse_iso(published),
-                                       duplicate_of=duplicate_of, event=event))
+            mention = Mention(article_id=id_, source=source, url=url, published_at=parse_iso(published),
+                              duplicate_of=duplicate_of, event=event)
+            fact = fact_of(mention)
+            if fact is not None and in_window(window, fact):
+                out.append(mention)
     return out
+
+
+def _fact_dates(window: Window) -> tuple[str, list]:
+    """SQL over events e and articles a: the fact date (the event's, else the article's) is in the window."""
+    fact_date = "COALESCE(e.date, a.published_at)"
+    return _dated_or_undated(window, fact_date, window.facts_from, window.until)
+
+
+def _dated_or_undated(window: Window, column: str, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+    """SQL: ``column`` (an ISO date) in [since, until) for the window's dated part, NULL for its undated part."""
+    parts, params = [], []
+    if window.dated:
+        bounds = [f"{column} IS NOT NULL"]
+        for op, value in ((">=", since), ("<", until)):
+            if value:
+                bounds.append(f"{column} {op} ?")
+                params.append(iso(value))
+        parts.append("(" + " AND ".join(bounds) + ")")
+    if window.undated:
+        parts.append(f"{column} IS NULL")
+    return " OR ".join(parts) or "0", params
+
+
+def records_in(conn: sqlite3.Connection, window: Window) -> list[EventRecord]:
+    """Stored records of the window's group dated in [records_from, until), and the undated ones
+    when the window has its undated part."""
+    where, params = _dated_or_undated(window, "date", window.records_from, window.until)
+    rows = conn.execute(f"SELECT doc FROM event_records WHERE grp = ? AND ({where}) ORDER BY date, key",
+                        (group_text(window.group), *params))
+    return [EventRecord.model_validate_json(doc) for (doc,) in rows]
 
 
 def all_groups(conn: sqlite3.Connection) -> list[Group]:
@@ -81,14 +111,15 @@ def all_groups(conn: sqlite3.Connection) -> list[Group]:
     return sorted(groups, key=group_text)
 
 
-def replace_events(conn: sqlite3.Connection, groups: Iterable[Group], records: Sequence[EventRecord]) -> None:
-    """The records of these groups become exactly ``records`` (others are left alone)."""
-    for text in {group_text(g) for g in groups}:
-        keys = [k for (k,) in conn.execute("SELECT key FROM event_records WHERE grp = ?", (text,))]
-        for chunk in chunks(keys, 500):
-            marks = ",".join("?" * len(chunk))
-            conn.execute(f"DELETE FROM event_record_articles WHERE key IN ({marks})", chunk)
-        conn.execute("DELETE FROM event_records WHERE grp = ?", (text,))
+def replace_events(conn: sqlite3.Connection, window: Window, records: Sequence[EventRecord]) -> None:
+    """The window's records become exactly ``records`` (the rest of the group is left alone)."""
+    where, params = _dated_or_undated(window, "date", window.facts_from, window.replace_until)
+    keys = [k for (k,) in conn.execute(f"SELECT key FROM event_records WHERE grp = ? AND ({where})",
+                                       (group_text(window.group), *params))]
+    for chunk in chunks(keys, 500):
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM event_record_articles WHERE key IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM event_records WHERE key IN ({marks})", chunk)
     for record in records:
         group = group_text(record_group(record))
         types = " " + " ".join(record_types(record)) + " "
