@@ -145,7 +145,7 @@ class _Rollup:
 def _random_mentions(rng: random.Random, count: int) -> list[Mention]:
     out = []
     for n in range(count):
-        base = rng.choice([1000, 2500, 3000])
+        base = rng.choice([1000, 1260, 1340, 2500, 3000])  # 1,260 and 1,340: two facts, one key to two figures
         out.append(mention(f"a{n:03d}", "troop_level", base + rng.choice([0, 0, 0, 20, -30, 200]),
                            actor=rng.choice(["United States", "United States", None, "Russia"]),
                            location=rng.choice(["Iraq", "Iraq", "Syria"]), hours=rng.randint(0, 24 * 40)))
@@ -239,3 +239,11 @@ def test_a_late_report_that_shifts_every_later_record_is_followed_to_the_end():
     after = sorted(r.date for r in store.records)
     assert before[-1] != after[-1]  # the last record begins on another day now
     assert sorted(store.records, key=lambda r: r.key) == sorted(roll_up(store.mentions), key=lambda r: r.key)
+
+
+def test_two_facts_whose_keys_would_meet_keep_a_key_each():
+    one, other = mention("a", "troop_level", 1260), mention("b", "troop_level", 1340, hours=1)
+    records = roll_up([other, one])
+    assert [r.article_ids for r in records] == [["a"], ["b"]]
+    assert records[0].key == "troop_level:united-states:iraq:1300:2021-01-15"
+    assert records[1].key.startswith("troop_level:united-states:iraq:1300:2021-01-15~")

@@ -19,6 +19,7 @@ recompute, from the mentions of at most ``2 * MAX_SPAN`` before ``since`` onward
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,6 +32,7 @@ from .models import EventMention, EventRecord, EventReport, EventType, FactKind
 
 DATE_WINDOW = timedelta(days=2)  # "published the same day or the next", with slack for time zones
 MAX_SPAN = timedelta(days=7)  # one telling of a fact; a level still reported weeks later is a new record
+FIRST_REACH = timedelta(days=28)  # how far past a batch's latest date a refresh first reads
 VALUE_TOLERANCE = 0.05  # "some 2,480" and "2,500" are one figure; 2,500 and 3,000 are not
 
 KIND_TYPE: dict[FactKind, EventType] = {"troops": "troop_level", "troop_change": "troop_level_change", "casualties": "casualties"}
@@ -151,8 +153,21 @@ def _assign(fact: Fact, clusters: list[_Cluster]) -> None:
     home.facts.append(fact)
 
 
-def _records(clusters: Iterable[_Cluster]) -> list[EventRecord]:
-    return sorted((_record(c) for c in clusters), key=lambda r: (r.date.timestamp() if r.date else 0.0, r.key))
+def _records(clusters: Iterable[_Cluster], taken: Iterable[str] = ()) -> list[EventRecord]:
+    """The clusters' records, each with a key of its own: of two facts whose keys would meet (same
+    actor, place, value to two figures and first day, yet two facts), the one begun first keeps
+    the plain key and the other gets ``~`` and a digest of its first report. ``taken``: keys of
+    stored records this refresh leaves as they are (all begun earlier)."""
+    used = set(taken)
+    records = []
+    for cluster in sorted(clusters, key=lambda c: _order(c.facts[0])):
+        record = _record(cluster)
+        if record.key in used:
+            digest = hashlib.sha1(repr(_fact_key(cluster.facts[0])).encode()).hexdigest()[:8]
+            record = record.model_copy(update={"key": f"{record.key}~{digest}"})
+        used.add(record.key)
+        records.append(record)
+    return sorted(records, key=lambda r: (r.date.timestamp() if r.date else 0.0, r.key))
 
 
 def _order(fact: Fact) -> tuple:
@@ -267,17 +282,24 @@ def whole_groups(groups: Iterable[Group]) -> list[Window]:
 
 
 def windows_of(mentions: Iterable[Mention]) -> list[Window]:
-    """The windows a batch's mentions (new ones and those they replace) touch: per group, from
-    the earliest date among them, and the undated part if any is undated."""
+    """The windows a batch's mentions (new ones and those they replace) touch: per group, one
+    for each run of their dates (dates more than ``FIRST_REACH`` apart, such as a report of an
+    old event among today's news, get windows of their own), and one for its undated part."""
     dates: dict[Group, list[datetime | None]] = {}
     for m in mentions:
         if (fact := fact_of(m)) is not None:
             dates.setdefault(fact.group, []).append(fact.date)
     windows = []
     for group, found in sorted(dates.items(), key=lambda item: group_text(item[0])):
-        dated = [d for d in found if d is not None]
-        windows.append(Window(group, min(dated) if dated else None, max(dated) if dated else None,
-                              dated=bool(dated), undated=len(dated) < len(found)))
+        runs: list[list[datetime]] = []
+        for date in sorted(d for d in found if d is not None):
+            if runs and date - runs[-1][-1] <= FIRST_REACH:
+                runs[-1].append(date)
+            else:
+                runs.append([date])
+        windows += [Window(group, run[0], run[-1], undated=False) for run in runs]
+        if None in found:
+            windows.append(Window(group, dated=False))
     return windows
 
 
@@ -315,10 +337,13 @@ def roll_up_window(window: Window, mentions: Iterable[Mention],
         if fact.date is not None and (since is None or fact.date >= since):
             _assign(fact, dated)
     cut = window.replace_until
+    start = window.facts_from
+    kept = [r.key for r in stored if r.date is not None and start is not None
+            and (r.date < start or (cut is not None and r.date >= cut))]
     if cut is None:
-        return _records([*undated, *dated]), True
+        return _records([*undated, *dated], kept), True
     settled = window.latest is not None and window.latest < cut and _caught_up(dated, stored, cut)
-    return _records([*undated, *(c for c in dated if c.facts[0].date < cut)]), settled
+    return _records([*undated, *(c for c in dated if c.facts[0].date < cut)], kept), settled
 
 
 def _caught_up(clusters: list[_Cluster], stored: Sequence[EventRecord], cut: datetime) -> bool:
@@ -363,7 +388,6 @@ def _fact_key(fact: Fact) -> tuple:
     return (fact.mention.article_id, e.type, fact.value, fact.date.timestamp() if fact.date else None, e.sentence)
 
 
-FIRST_REACH = 4 * MAX_SPAN  # how far past the batch's latest date a refresh first reads
 WIDENINGS = 4  # then twice as far each time, and at last to the end of the group
 
 
