@@ -406,3 +406,14 @@ def test_batch_by_batch_refreshes_give_the_records_of_one_whole_recompute(store,
 
     assert len(expected) > 10
     assert shown(got) == shown(expected)
+
+
+def test_places_spelled_in_two_cases_keep_their_records_apart(store, extractor_free_ingest):
+    """The stored group name is case-folded ("troops||iraq"); a refresh of one spelling must not
+    drop the records of the other."""
+    upper = _article("up", "Iraq", "2,500 US troops are in Iraq.", events=[_event(2500)])
+    lower = _article("low", "iraq", "1,000 US troops are in iraq.", events=[_event(1000, location="iraq")])
+    extractor_free_ingest(store, [upper])
+    extractor_free_ingest(store, [lower])
+    assert sorted((r.location, r.article_ids) for r in store.search_events(EventQuery())) == [
+        ("Iraq", ["up"]), ("iraq", ["low"])]

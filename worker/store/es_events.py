@@ -7,7 +7,7 @@ events-mappings.json). Articles carry ``near_bands`` for the near-copy lookup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -117,7 +117,11 @@ def _records_in(window: Window, since: datetime | None, until: datetime | None) 
         should.append({"range": {"date": dates}} if dates else {"exists": {"field": "date"}})
     if window.undated:
         should.append({"bool": {"must_not": {"exists": {"field": "date"}}}})
-    return {"bool": {"filter": [{"term": {"grp": group_text(window.group)}}],
+    # grp folds the place's case; a window is one group exactly, as the rollup clusters them.
+    location = window.group[2]
+    exact = ({"term": {"location": location}} if location is not None
+             else {"bool": {"must_not": {"exists": {"field": "location"}}}})
+    return {"bool": {"filter": [{"term": {"grp": group_text(window.group)}}, exact],
                      "should": should or [{"match_none": {}}], "minimum_should_match": 1}}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from ..duplicates import Signature, bands
@@ -50,24 +50,29 @@ def set_duplicate_of(conn: sqlite3.Connection, changes: dict[str, str | None]) -
 
 def mentions(conn: sqlite3.Connection, window: Window) -> list[Mention]:
     """The stored mentions in the window, with their article's source, url and date."""
-    wanted = group_text(window.group)
     dates, params = _fact_dates(window)
     rows = conn.execute(
         "SELECT DISTINCT a.id, a.source, a.url, a.published_at, a.duplicate_of, json_extract(a.doc, '$.events') "
         "FROM events e JOIN articles a ON a.rowid = e.article_rowid "
-        f"WHERE e.location IS ? COLLATE NOCASE AND ({dates})", (window.group[2], *params))
+        f"WHERE e.location IS ? COLLATE BINARY AND ({dates})", (window.group[2], *params))
     out: list[Mention] = []
     for id_, source, url, published, duplicate_of, events in rows:
         for event in _events(events):
-            group = group_of(event)
-            if group is None or group_text(group) != wanted:
-                continue
             mention = Mention(article_id=id_, source=source, url=url, published_at=parse_iso(published),
                               duplicate_of=duplicate_of, event=event)
             fact = fact_of(mention)
             if fact is not None and in_window(window, fact):
                 out.append(mention)
     return out
+
+
+# grp folds the place's case (what `events --location` matches); a window is one group exactly,
+# as the rollup clusters them, so "Iraq" and "iraq" records are refreshed each by its own.
+_OF_GROUP = "grp = ? AND location IS ? COLLATE BINARY"
+
+
+def _group_params(window: Window) -> tuple:
+    return (group_text(window.group), window.group[2])
 
 
 def _fact_dates(window: Window) -> tuple[str, list]:
@@ -95,8 +100,8 @@ def records_in(conn: sqlite3.Connection, window: Window) -> list[EventRecord]:
     """Stored records of the window's group dated in [records_from, until), and the undated ones
     when the window has its undated part."""
     where, params = _dated_or_undated(window, "date", window.records_from, window.until)
-    rows = conn.execute(f"SELECT doc FROM event_records WHERE grp = ? AND ({where}) ORDER BY date, key",
-                        (group_text(window.group), *params))
+    rows = conn.execute(f"SELECT doc FROM event_records WHERE {_OF_GROUP} AND ({where}) ORDER BY date, key",
+                        (*_group_params(window), *params))
     return [EventRecord.model_validate_json(doc) for (doc,) in rows]
 
 
@@ -114,8 +119,8 @@ def all_groups(conn: sqlite3.Connection) -> list[Group]:
 def replace_events(conn: sqlite3.Connection, window: Window, records: Sequence[EventRecord]) -> None:
     """The window's records become exactly ``records`` (the rest of the group is left alone)."""
     where, params = _dated_or_undated(window, "date", window.facts_from, window.replace_until)
-    keys = [k for (k,) in conn.execute(f"SELECT key FROM event_records WHERE grp = ? AND ({where})",
-                                       (group_text(window.group), *params))]
+    keys = [k for (k,) in conn.execute(f"SELECT key FROM event_records WHERE {_OF_GROUP} AND ({where})",
+                                       (*_group_params(window), *params))]
     for chunk in chunks(keys, 500):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM event_record_articles WHERE key IN ({marks})", chunk)
