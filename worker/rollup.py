@@ -398,8 +398,7 @@ def recompute(window: Window, mentions_of: Callable[[Window], list[Mention]],
     further only while the refresh has not caught up with the stored clusters; the whole group
     when the stored records cannot seed it."""
     if window.since is not None and window.dated and window.latest is not None:
-        reach: timedelta | None = FIRST_REACH
-        for _ in range(WIDENINGS + 2):
+        for reach in [*(FIRST_REACH * 2 ** n for n in range(WIDENINGS + 1)), None]:
             attempt = window.up_to(window.latest + reach if reach else None)
             found = roll_up_window(attempt, mentions_of(attempt), records_of(attempt))
             if found is None:
@@ -407,7 +406,6 @@ def recompute(window: Window, mentions_of: Callable[[Window], list[Mention]],
             records, settled = found
             if settled or reach is None:
                 return attempt, records
-            reach = reach * 2 if reach < FIRST_REACH * 2 ** WIDENINGS else None
     window = window.whole()
     found = roll_up_window(window, mentions_of(window), [])
     assert found is not None  # nothing to seed from, nothing to disagree with
