@@ -106,7 +106,7 @@ def corpus_documents(count: int, rng: random.Random, max_bytes: int) -> list[Raw
     files = [f for f in files if not f.name.lower().startswith("readme")]
     found: list[RawDocument] = []
     for path in files:
-        found.extend(d for d in read_file(path, Overrides(), max_bytes) if isinstance(d, RawDocument))
+        found.extend(d for d in read_file(path, Overrides(), max_bytes, roots=[CORPUS]) if isinstance(d, RawDocument))
         if len(found) >= count:
             break
     docs = found[:count]

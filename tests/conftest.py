@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -55,6 +56,8 @@ def broker_env(tmp_path, monkeypatch):
         "NEWSWORKER_BROKER_URL": REDIS_URL,
         "NEWSWORKER_QUEUE": queue,
         "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+        # Workers read only their inbox folders: this test's folder and the seeds it sends.
+        "NEWSWORKER_INBOX_DIRS": json.dumps([str(tmp_path), str(SEEDS)]),
     }
     for name in list(os.environ):
         if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):

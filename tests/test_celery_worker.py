@@ -31,13 +31,13 @@ def test_worker_indexes_a_document_sent_through_redis(celery_worker_process, bro
     settings = Settings()
     assert not settings.eager
     app = create_app(settings)
-    [result] = dispatch.enqueue(app, dispatch.chunks([SEED], 10), {"source": "Seed Wire"})
+    [result] = dispatch.enqueue(app, dispatch.chunks([SEED], 10), {"url": "https://wire.example/seed"})
     report = BatchReport.model_validate(result.get(timeout=180))
     assert [o.status for o in report.indexed] == ["created"], (tmp_path / "worker.log").read_text()[-3000:]
 
     store = SqliteStore(tmp_path / "var" / "newsworker.db")
     stored = store.get(report.indexed[0].id)
-    assert stored is not None and stored.source == "Seed Wire"
+    assert stored is not None and stored.url == "https://wire.example/seed"
     assert [h.id for h in store.search(SearchQuery(text="troop drawdown")).hits] == [stored.id]
     store.close()
 

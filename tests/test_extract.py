@@ -388,7 +388,7 @@ def test_entity_counts_add_up(nlp):
 
 @pytest.fixture(scope="module")
 def seed_article() -> Article:
-    docs = list(read_file(SEED, Overrides(), 10_000_000))
+    docs = list(read_file(SEED, Overrides(), 10_000_000, roots=[SEED.parent]))
     assert len(docs) == 1 and not isinstance(docs[0], Failure), docs
     return normalize(docs[0])
 

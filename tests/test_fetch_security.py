@@ -130,6 +130,40 @@ def test_default_settings_refuse_loopback_and_literal_forms(public):
     assert public.requests == []
 
 
+TUNNELLED_INSIDE = [
+    "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
+    "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+    "64:ff9b:1::a00:1",  # local-use NAT64
+    "fec0::1",  # deprecated site-local
+]
+
+
+@pytest.mark.parametrize("address", TUNNELLED_INSIDE)
+def test_ipv6_forms_that_lead_inside_are_refused_before_connecting(monkeypatch, public, address):
+    FakeDns(monkeypatch, {"tunnel.example": [[address]]})
+    client = fetcher()
+    with pytest.raises(FetchError, match=f"non-public address {address}"):
+        client.get(f"http://tunnel.example:{public.port}/feed.xml")
+    client.close()
+    assert public.requests == []
+
+
+@pytest.mark.parametrize("address, public", [
+    ("2002:808:808::1", True),  # 6to4 of a public host
+    ("64:ff9b::808:808", True),  # NAT64 of a public host
+    ("2002:a00:1::1", False),
+    ("64:ff9b::7f00:1", False),
+])
+def test_tunnels_are_judged_by_the_ipv4_host_they_reach(address, public):
+    import ipaddress
+
+    from worker.feeds.guard import is_public
+
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
 def test_unresolvable_name_is_a_transient_error(monkeypatch):
     FakeDns(monkeypatch, {})
     client = fetcher()

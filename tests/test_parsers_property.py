@@ -101,7 +101,7 @@ def read_all(data: bytes, suffix: str, max_bytes: int = 1 << 20) -> list[RawDocu
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"fuzz{suffix}"
         path.write_bytes(data)
-        results = list(read_file(path, Overrides(), max_bytes))
+        results = list(read_file(path, Overrides(), max_bytes, roots=[Path(folder)]))
     for result in results:
         assert isinstance(result, (RawDocument, Failure))
         if isinstance(result, Failure):

@@ -67,7 +67,7 @@ def rebuild_store(request, rebuild_settings):
 
 def _seed(store, extractor) -> list[str]:
     """The seed through the real pipeline, stored as an older extractor left it, plus hand-made articles."""
-    report = ingest_files([SEED], store, extractor, Overrides(source="Seed Wire"), 20 * 1024 * 1024)
+    report = ingest_files([SEED], store, extractor, Overrides(source="Seed Wire"), 20 * 1024 * 1024, roots=[SEED.parent])
     [outcome] = report.indexed
     stale = store.get(outcome.id).model_copy(
         update={"extractor_version": OLD_VERSION, "entities": [], "figures": [], "events": []})

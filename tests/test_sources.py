@@ -39,7 +39,7 @@ supporters said the move was long overdue after nearly two decades of war.</p>
 
 
 def read_all(path: Path, overrides: Overrides | None = None, max_bytes: int = LIMIT) -> list:
-    return list(read_file(path, overrides or Overrides(), max_bytes))
+    return list(read_file(path, overrides or Overrides(), max_bytes, roots=[path.parent]))
 
 
 def only_docs(items: list) -> list[RawDocument]:
@@ -497,7 +497,7 @@ def test_sidecar_single_author_string_becomes_list(tmp_path):
     path = write(tmp_path / "story.txt", "text")
     write(tmp_path / "story.txt.meta.json", json.dumps({"authors": "Jane Doe", "unknown_key": 1}))
 
-    sidecar = read_sidecar(path)
+    sidecar = read_sidecar(path, [tmp_path], 1 << 20)
 
     assert sidecar is not None
     assert sidecar.authors == ["Jane Doe"]

@@ -4,6 +4,7 @@ real worker; and the JSON task lines that worker writes."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -99,11 +100,13 @@ def test_status_text_shows_queues_workers_feeds_and_errors():
 def test_status_shows_feed_health_after_real_polls(env_settings, nlp, tmp_path):
     from worker.cli.main import cli
 
-    env_settings()
-    (tmp_path / "config").mkdir()
+    settings = env_settings()
     missing = tmp_path / "gone" / "feed.xml"
-    (tmp_path / "config" / "feeds.toml").write_text(
-        f'[[feeds]]\nurl = "file://{SEEDS / "feed.xml"}"\nname = "Demo"\n\n[[feeds]]\nurl = "file://{missing}"\n')
+    demo = tmp_path / "feed.xml"  # in the working folder: the CLI in process may read it
+    shutil.copy(SEEDS / "feed.xml", demo)
+    settings.feeds.registry.parent.mkdir(parents=True)
+    settings.feeds.registry.write_text(
+        f'[[feeds]]\nurl = "file://{demo}"\nname = "Demo"\n\n[[feeds]]\nurl = "file://{missing}"\n')
     runner = CliRunner()
     assert runner.invoke(cli, ["feeds", "poll", "--all"], catch_exceptions=False).exit_code == 0  # one feed worked
     data = json.loads(runner.invoke(cli, ["status", "--json"], catch_exceptions=False).stdout)

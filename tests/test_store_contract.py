@@ -349,12 +349,12 @@ def test_reingesting_an_unchanged_article_heals_a_missed_events_refresh(store, e
     from worker.ingest import ingest_files
     from worker.sources.metadata import Overrides
 
-    report = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
+    report = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024, roots=[SEED.parent])
     iraq = EventQuery(location="Iraq", type="troop_level")
     assert store.search_events(iraq)
     store.replace_events(Window(("troops", None, "Iraq")), [])  # as if the refresh never ran
     assert store.search_events(iraq) == []
-    again = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024)
+    again = ingest_files([SEED], store, extractor, Overrides(source="Wire"), 20 * 1024 * 1024, roots=[SEED.parent])
     assert [o.status for o in again.duplicates] == ["unchanged"] and report.indexed
     assert [r.article_ids for r in store.search_events(iraq)][0] == [report.indexed[0].id]
 

@@ -151,7 +151,7 @@ def test_eager_ingest_logs_one_line_per_run_with_its_counts(env_settings, nlp, t
     from worker.celery_app import create_app
     from worker.tasks import INGEST_PATHS
 
-    app = create_app(env_settings())
+    app = create_app(env_settings(inbox_dirs=[SEED.parent, tmp_path]))
     task = app.tasks[INGEST_PATHS]
     first = task.apply(args=[[str(SEED), str(tmp_path / "missing.txt")], {}])
     second = task.apply(args=[[str(SEED)], {}])

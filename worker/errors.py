@@ -20,6 +20,10 @@ class InputError(NewsworkerError):
         self.reason = reason
 
 
+class OutsideRootsError(InputError):
+    """A path resolves (links followed) outside every folder newsworker may read."""
+
+
 class StoreError(NewsworkerError):
     """The store refused an operation for a reason that retrying will not fix."""
 

@@ -24,9 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def ingest_files(
-    paths: Sequence[Path], store: ArticleStore, extractor: Extractor, overrides: Overrides, max_bytes: int
+    paths: Sequence[Path], store: ArticleStore, extractor: Extractor, overrides: Overrides, max_bytes: int,
+    *, roots: Sequence[Path],
 ) -> BatchReport:
-    items = (item for path in paths for item in read_file(path, overrides, max_bytes))
+    """Index the files at ``paths``; each must lie (links resolved) under one of ``roots``."""
+    items = (item for path in paths for item in read_file(path, overrides, max_bytes, roots=roots))
     return ingest_documents(items, store, extractor)
 
 

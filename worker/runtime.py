@@ -32,7 +32,7 @@ class Runtime:
 
     @cached_property
     def fetcher(self) -> Fetcher:
-        return Fetcher(self.settings.fetch)
+        return Fetcher(self.settings.fetch, self.settings.inbox_dirs)
 
     @cached_property
     def feed_states(self) -> FeedStateStore:

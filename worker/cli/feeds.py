@@ -49,7 +49,7 @@ def add(ctx: Context, url: str, name: str | None, interval: int | None, full_art
 
 def _resolve_feed(fetcher, url: str):
     """The feed at ``url``, or the first feed a page at ``url`` links to."""
-    result = fetcher.get(url)
+    result = fetcher.get(url, allow_file=True)  # typed by the operator
     if result.status != 200:
         raise FetchError(url, f"HTTP {result.status}", status=result.status)
     if looks_like_html(result.content, result.content_type):
@@ -134,7 +134,7 @@ def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, tim
     if not chosen:
         click.echo("No feeds are due." if registered else "No feeds registered.")
         return
-    task = create_app(settings).tasks[POLL_FEED]
+    task = create_app(ctx.local_settings).tasks[POLL_FEED]
     if settings.eager:
         click.echo(f"Polling {len(chosen)} feeds in process (no broker configured).", err=True)
         reports = [PollReport.model_validate(task.apply(args=[u], throw=True).get()) for u in chosen]

@@ -21,7 +21,7 @@ def kibana() -> None:
 @click.option("--url", help="Kibana base URL (default NEWSWORKER_KIBANA__URL, http://localhost:5601).")
 @click.option("--space", help="Kibana space id (default NEWSWORKER_KIBANA__SPACE, else the default space).")
 @click.option("--file", "path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Saved objects NDJSON (default NEWSWORKER_KIBANA__SAVED_OBJECTS, the checkout's kibana/saved_objects.ndjson).")
+              help="Saved objects NDJSON (default NEWSWORKER_KIBANA__SAVED_OBJECTS, the saved_objects.ndjson shipped with newsworker).")
 @click.option("--json", "as_json", is_flag=True, help="Print the import result as JSON.")
 @pass_context
 @guard

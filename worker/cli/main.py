@@ -11,9 +11,11 @@ from pydantic import ValidationError
 
 from .. import __version__, logjson
 from ..celery_app import create_app
+from ..errors import InputError, OutsideRootsError
 from ..ingest import prepare
 from ..models import Article, BatchReport, Failure, SearchQuery
-from ..sources.files import expand_paths, read_file
+from ..sources.files import expand_paths, named_roots, read_file
+from ..sources.local import inside
 from ..sources.metadata import Overrides
 from . import dispatch, render
 from .common import Context, emit_json, guard, pass_context
@@ -66,11 +68,15 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
     Prints how many documents were indexed, were already present, or failed (with the
     reason for each). Exits non-zero only when nothing at all could be ingested.
     """
+    settings = ctx.settings
+    if settings.eager:
+        settings = settings.reading_also(named_roots(paths))
+    else:
+        _refuse_outside_inbox(paths, settings.inbox_dirs)
     files, missing = expand_paths(paths)
     if url and len(files) > 1:
         raise click.UsageError("--url names one article; give a single file with it")
     overrides = Overrides(source=source, published=published, url=url).model_dump(exclude_defaults=True)
-    settings = ctx.settings
     app = create_app(settings)
     batches = dispatch.chunks(files, settings.files_per_task)
     report = BatchReport(failed=missing)
@@ -92,6 +98,24 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
         click.echo(render.report_summary(report, "in process" if settings.eager else "by workers"))
     if not report.indexed and not report.duplicates:
         sys.exit(1)
+
+
+def _refuse_outside_inbox(paths: tuple[Path, ...], roots: list[Path]) -> None:
+    """Workers read only their inbox folders: say so now rather than have each file fail there."""
+    outside = []
+    for path in paths:
+        try:
+            inside(path, roots)
+        except OutsideRootsError:
+            outside.append(str(path))
+        except InputError:
+            pass  # missing or unreadable: reported with the batch, as in process
+    if outside:
+        raise click.UsageError(
+            f"{', '.join(outside)}: outside the inbox folders workers read from "
+            f"({', '.join(str(r) for r in roots)}); put the files there, or add their folder to "
+            "NEWSWORKER_INBOX_DIRS on the workers and here"
+        )
 
 
 def _finish_enqueued(results, missing: list[Failure], as_json: bool) -> None:
@@ -192,7 +216,7 @@ def show(ctx: Context, article_id: str, as_json: bool) -> None:
 def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
     """Run normalize + extract on FILE and print the result; indexes nothing."""
     overrides = Overrides(source=source, published=published)
-    results = prepare(read_file(file, overrides, ctx.settings.max_file_bytes), ctx.runtime.extractor)
+    results = prepare(read_file(file, overrides, ctx.settings.max_file_bytes, roots=named_roots([file])), ctx.runtime.extractor)
     articles = [r for r in results if isinstance(r, Article)]
     failures = [r for r in results if isinstance(r, Failure)]
     for failure in failures:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -32,7 +32,9 @@ def discover_feeds(page_url: str, html: bytes | str) -> list[str]:
         if "alternate" in rel and kind in FEED_TYPES:
             found.append((FEED_TYPES[kind], order, urljoin(urljoin(page_url, base), link.get("href").strip())))
     seen: set[str] = set()
-    return [url for _, _, url in sorted(found) if not (url in seen or seen.add(url))]
+    # Only http(s): a page must not point the worker at its own disk (file:, and the rest).
+    return [url for _, _, url in sorted(found) if urlsplit(url).scheme in ("http", "https")
+            and not (url in seen or seen.add(url))]
 
 
 def looks_like_html(data: bytes, content_type: str = "") -> bool:

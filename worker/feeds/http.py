@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -19,7 +20,9 @@ import certifi
 import httpx
 from pydantic import BaseModel
 
+from ..errors import InputError
 from ..settings import FetchSettings
+from ..sources.local import inside, read_regular
 from .decoding import BoundedDecoder, DecodingError, LimitExceeded
 from .errors import FetchError, GuardError
 from .guard import check_scheme
@@ -52,16 +55,25 @@ class FetchResult(BaseModel):
 
 
 class Fetcher:
-    def __init__(self, settings: FetchSettings):
+    def __init__(self, settings: FetchSettings, file_roots: Sequence[Path] = ()):
         self.settings = settings
+        # The folders file: feeds may be read from (NEWSWORKER_INBOX_DIRS); none: no file: feed.
+        self.file_roots = list(file_roots)
         # Always ours: the private-address guard and the deadline live in its transport.
         self.client = make_client(settings)
 
     def close(self) -> None:
         self.client.close()
 
-    def get(self, url: str, etag: str | None = None, last_modified: str | None = None, accept: str = FEED_ACCEPT) -> FetchResult:
+    def get(
+        self, url: str, etag: str | None = None, last_modified: str | None = None, accept: str = FEED_ACCEPT,
+        *, allow_file: bool = False,
+    ) -> FetchResult:
+        """``allow_file``: only for a URL the operator typed (a registered feed); a URL learned
+        from the network (a discovered feed, an item link, a redirect) is never read from disk."""
         if urlsplit(url).scheme == "file":
+            if not allow_file:
+                raise FetchError(url, "a file: URL found on the network is never read (only http and https)")
             return self._file(url, last_modified)
         headers = {"Accept": accept}
         if etag:
@@ -154,18 +166,19 @@ class Fetcher:
         if not self.settings.allow_file_urls:
             raise FetchError(url, "file:// URLs are disabled (NEWSWORKER_FETCH__ALLOW_FILE_URLS)")
         path = Path(unquote(urlsplit(url).path))
+        if not path.exists():
+            return FetchResult(url=url, final_url=url, status=404)
         try:
-            stat = path.stat()
-            if stat.st_size > self.settings.max_bytes:
-                raise FetchError(url, f"file of {stat.st_size:,} bytes is over the {self.settings.max_bytes:,}-byte limit")
-            modified = format_datetime(datetime.fromtimestamp(int(stat.st_mtime), tz=timezone.utc), usegmt=True)
+            real = inside(path, self.file_roots)
+            modified = format_datetime(datetime.fromtimestamp(int(real.stat().st_mtime), tz=timezone.utc), usegmt=True)
             if last_modified == modified:
                 return FetchResult(url=url, final_url=url, status=304, last_modified=modified)
-            return FetchResult(url=url, final_url=url, status=200, content=path.read_bytes(), last_modified=modified)
-        except FileNotFoundError:
-            return FetchResult(url=url, final_url=url, status=404)
+            content = read_regular(real, self.file_roots, self.settings.max_bytes, "NEWSWORKER_FETCH__MAX_BYTES")
+        except InputError as exc:
+            raise FetchError(url, exc.reason) from None
         except OSError as exc:
             raise FetchError(url, f"cannot read file: {exc.strerror or exc}") from None
+        return FetchResult(url=url, final_url=url, status=200, content=content, last_modified=modified)
 
 
 # Reading a small non-200 body (304, redirects, errors) lets the connection be reused;

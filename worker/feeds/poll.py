@@ -100,7 +100,7 @@ class FeedPoller:
             return PollReport(feed_url=feed.url, status="retired", error=state.last_error)
         interval = timedelta(minutes=feed.interval_minutes)
         try:
-            result = self.fetcher.get(feed.url, state.etag, state.last_modified)
+            result = self.fetcher.get(feed.url, state.etag, state.last_modified, allow_file=True)
         except FetchError as exc:
             return self._failed(state, feed, now, exc.reason, exc.status, transient=exc.transient)
         if result.moved_to:

@@ -7,7 +7,7 @@ rest of its file, and one bad file never stops the batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from ..errors import InputError
 from ..models import Failure, RawDocument
 from .decode import decode_text
 from .html import html_to_document
-from .metadata import Overrides, read_sidecar
+from .local import read_regular
+from .metadata import Overrides, read_sidecar, sidecar_path
 
 TEXT_EXTENSIONS = {".txt", ".text"}
 HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
@@ -29,13 +30,22 @@ PUBLISHED_KEYS = ("published", "published_at", "date", "date_publish", "pubDate"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Failure]]:
-    """Files to read, in a stable order: folders recursively by extension, sidecars skipped."""
+    """Files to read, in a stable order: folders recursively by extension, sidecars skipped.
+
+    A symbolic link inside a folder is followed only while it stays inside that folder;
+    one that leaves it is refused by name.
+    """
     files: list[Path] = []
     failures: list[Failure] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if _is_article_file(p, path)))
+            for found in sorted(p for p in path.rglob("*") if _is_article_file(p, path)):
+                if _stays_inside(found, path):
+                    files.append(found)
+                else:
+                    failures.append(Failure(origin=str(found), stage="read", reason=(
+                        f"symbolic link to {found.resolve()} leaves the folder {path}: not read")))
         elif path.is_file():
             files.append(path)
         elif path.exists():
@@ -56,12 +66,34 @@ def _is_article_file(path: Path, folder: Path) -> bool:
     )
 
 
-def read_file(path: Path, overrides: Overrides, max_bytes: int) -> Iterator[RawDocument | Failure]:
-    """Every document in one file, or a Failure naming the file (or record) and why."""
+def named_roots(paths: Iterable[str | Path]) -> list[Path]:
+    """What naming ``paths`` lets a reader read: a folder, or a file and its sidecar."""
+    roots: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        roots.extend([path] if path.is_dir() else [path, sidecar_path(path)])
+    return roots
+
+
+def _stays_inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve(strict=True).is_relative_to(folder.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return False
+
+
+def read_file(
+    path: Path, overrides: Overrides, max_bytes: int, *, roots: Sequence[Path]
+) -> Iterator[RawDocument | Failure]:
+    """Every document in one file, or a Failure naming the file (or record) and why.
+
+    ``roots``: the folders it may be read from (the inbox folders, or what the operator
+    named); the file and its sidecar must resolve inside one of them.
+    """
     origin = str(path)
     try:
-        data = _read_bytes(path, max_bytes)
-        meta = _Provenance(overrides, read_sidecar(path))
+        data = read_regular(path, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES")
+        meta = _Provenance(overrides, read_sidecar(path, roots, max_bytes))
         suffix = path.suffix.lower()
         if suffix in NDJSON_EXTENSIONS:
             yield from _read_ndjson(origin, decode_text(origin, data), meta)
@@ -85,24 +117,6 @@ class _Provenance:
     def apply(self, doc: RawDocument) -> RawDocument:
         doc = self.defaults.apply(doc)
         return self.sidecar.apply(doc) if self.sidecar else doc
-
-
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    origin = str(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(origin, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (NEWSWORKER_MAX_FILE_BYTES)")
-        with path.open("rb") as handle:
-            return handle.read(max_bytes + 1)
-    except PermissionError:
-        raise InputError(origin, "permission denied") from None
-    except IsADirectoryError:
-        raise InputError(origin, "is a folder, not a file") from None
-    except FileNotFoundError:
-        raise InputError(origin, "no such file") from None
-    except OSError as exc:
-        raise InputError(origin, f"cannot read: {exc.strerror or exc}") from None
 
 
 def _text_document(origin: str, text: str) -> RawDocument:

@@ -7,12 +7,15 @@ itself says (JSON fields), then the CLI flags given for the whole batch.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import InputError
 from ..models import RawDocument
+from .decode import decode_text
+from .local import read_regular
 
 SIDECAR_FIELDS = ("source", "published", "url", "title", "authors")
 
@@ -43,17 +46,26 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 
 
-def read_sidecar(path: Path) -> Overrides | None:
+def read_sidecar(path: Path, roots: Sequence[Path], max_bytes: int) -> Overrides | None:
+    """The sidecar of ``path``, read like a document: from ``roots`` only, within ``max_bytes``."""
     meta = sidecar_path(path)
-    if not meta.is_file():
+    if not meta.exists() and not meta.is_symlink():
         return None
+    origin = str(meta)
     try:
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise InputError(str(meta), "sidecar must be a JSON object")
-        fields = {k: v for k, v in data.items() if k in SIDECAR_FIELDS}
-        if isinstance(fields.get("authors"), str):
-            fields["authors"] = [fields["authors"]]
+        data = json.loads(decode_text(origin, read_regular(meta, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES")))
+    except InputError as exc:
+        raise InputError(origin, f"unreadable sidecar metadata: {exc.reason}") from None
+    except RecursionError:
+        raise InputError(origin, "unreadable sidecar metadata: JSON nested too deeply") from None
+    except ValueError as exc:  # malformed JSON, or an integer of more than 4,300 digits
+        raise InputError(origin, f"unreadable sidecar metadata: {str(exc).split(';')[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(origin, "sidecar must be a JSON object")
+    fields = {k: v for k, v in data.items() if k in SIDECAR_FIELDS}
+    if isinstance(fields.get("authors"), str):
+        fields["authors"] = [fields["authors"]]
+    try:
         return Overrides(**fields, authoritative=True)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
-        raise InputError(str(meta), f"unreadable sidecar metadata: {exc}") from None
+    except ValidationError as exc:
+        raise InputError(origin, f"unreadable sidecar metadata: {exc}") from None

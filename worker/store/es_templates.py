@@ -44,7 +44,7 @@ def _load(folder: Path, prefix: str) -> list[Template]:
     files = sorted(folder.glob("*.json"))
     if not files:
         raise ConfigError(
-            f"no Elasticsearch templates in {folder}; run from a checkout or set NEWSWORKER_MAPPINGS_DIR"
+            f"no Elasticsearch templates in {folder}; point NEWSWORKER_MAPPINGS_DIR at a folder that has it, or reinstall newsworker"
         )
     return [Template(f"{prefix}-{path.stem}", _read(path, prefix), path) for path in files]
 

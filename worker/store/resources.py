@@ -1,4 +1,4 @@
-"""Schemas and index templates live as files in ``mappings/``, not in code."""
+"""Schemas and index templates live as files in ``mappings/`` (shipped in worker/resources), not in code."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ def mapping_text(folder: Path, name: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FileNotFoundError(
-            f"mapping file {path} is missing ({exc.strerror}); run from a checkout or set NEWSWORKER_MAPPINGS_DIR"
+            f"mapping file {path} is missing ({exc.strerror}); point NEWSWORKER_MAPPINGS_DIR at a folder that has it, or reinstall newsworker"
         ) from None
