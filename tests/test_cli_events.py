@@ -53,7 +53,7 @@ def test_timeline_of_iraq_troop_levels_with_sources(run):
 
 def test_events_json_and_show_event_side_by_side(run):
     records = json.loads(run("events", "Iraq", "--json").stdout)
-    drawdown = next(r for r in records if r["value"] == 2500 and r["date"].startswith("2021-01-15"))
+    drawdown = next(r for r in records if r["value"] == 2500 and r["location"] == "Iraq" and r["date"].startswith("2021-01-15"))
     assert len(drawdown["sources"]) >= 3 and "Reuters" in drawdown["sources"]
     out = run("show-event", drawdown["key"]).stdout
     assert out.splitlines()[0].startswith("United States troop level in Iraq: 2,500")

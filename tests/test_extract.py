@@ -438,13 +438,21 @@ def test_seed_events(seed_result):
     assert ("troop_level_change", "United States", "Iraq", None, 3000, 2500, None) in events
     change = next(e for e in seed_result.events if e.type == "troop_level_change")
     assert change.delta == -500
-    assert ("casualties", "United States", None, 4500, None, None, "killed") in events
-    assert ("casualties", "United States", None, 32000, None, None, "injured") in events
+    # "Since the US-led invasion in 2003, almost 4,500 American troops have been killed": the
+    # sentence names no place; the article's scene (headline and lead: Iraq) gives it.
+    assert ("casualties", "United States", "Iraq", 4500, None, None, "killed") in events
+    assert ("casualties", "United States", "Iraq", 32000, None, None, "injured") in events
+    killed = next(f for f in seed_result.figures if f.category == "killed")
+    assert killed.location_from == "scene"
+    assert next(f for f in seed_result.figures if f.value == 98000).location_from == "clause"
     keys = [e.key for e in seed_result.events]
     assert len(keys) == len(set(keys))
     assert "troop_level:united-states:iraq:2500:2021-01" in keys
     # "at a high point in 2011 there were 98,000 troops" is a 2011 fact, not a January 2021 one
-    assert "troop_level:united-states:afghanistan:98000:2011-01" in keys
+    assert "troop_level:united-states:afghanistan:98000:2011" in keys
+    # "since 2003" is a period that runs to the publication day
+    since = next(e for e in seed_result.events if e.measure == "killed")
+    assert (since.date_precision, since.date.year, since.date_end.date().isoformat()) == ("period", 2003, "2021-01-15")
 
 
 def test_seed_entities_are_canonical(seed_result):

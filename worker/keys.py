@@ -1,9 +1,13 @@
-"""Pieces of event keys shared by the extractor and the rollup: value buckets and slugs."""
+"""Pieces of event keys shared by the extractor and the rollup: value buckets, slugs, dates."""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from .models import DatePrecision
 
 
 def bucket(value: float | None) -> str:
@@ -18,3 +22,31 @@ def bucket(value: float | None) -> str:
 
 def slug(text: str | None) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") if text else "-"
+
+
+@dataclass(frozen=True)
+class TimeRef:
+    date: datetime
+    precision: DatePrecision = "day"
+    end: datetime | None = None  # the end of a period
+
+    def render(self) -> str:
+        """"15 Jan 2021", "Nov 2020", "2011", "2003 - 15 Jan 2021"."""
+        if self.precision == "year":
+            return f"{self.date:%Y}"
+        if self.precision == "month":
+            return f"{self.date:%b %Y}"
+        if self.precision == "period" and self.end is not None:
+            start = f"{self.date:%Y}" if (self.date.month, self.date.day) == (1, 1) else f"{self.date:%-d %b %Y}"
+            return f"{start} - {self.end:%-d %b %Y}"
+        return f"{self.date:%-d %b %Y}"
+
+    def key(self) -> str:
+        """The date as precise as the text was: 2021-01-15, 2020-11, 2011, 2003-01-01/2021-01-15."""
+        if self.precision == "year":
+            return f"{self.date:%Y}"
+        if self.precision == "month":
+            return f"{self.date:%Y-%m}"
+        if self.precision == "period" and self.end is not None:
+            return f"{self.date:%Y-%m-%d}/{self.end:%Y-%m-%d}"
+        return f"{self.date:%Y-%m-%d}"

@@ -17,6 +17,8 @@ Qualifier = Literal["exact", "approx", "at_least", "at_most", "range"]
 FigureRole = Literal["level", "change", "previous_level", "other"]
 EventType = Literal["troop_level", "troop_level_change", "casualties"]
 TextField = Literal["title", "standfirst", "body"]
+LocationSource = Literal["clause", "previous_sentence", "scene"]
+DatePrecision = Literal["day", "month", "year", "period"]
 SourceKind = Literal["text", "html", "json", "feed", "url"]
 
 
@@ -97,6 +99,9 @@ class Figure(Contract):
     category: FigureCategory = "other"
     qualifier: Qualifier = "exact"
     location: str | None = None
+    # Where the location came from: the figure's own clause, the sentence before it in the
+    # paragraph (also "there", "in the country"), or the article's scene (dateline, headline, lead).
+    location_from: LocationSource | None = None
     role: FigureRole = "other"
     sentence: str
     field: TextField = "body"
@@ -114,7 +119,9 @@ class EventMention(Contract):
     to_value: float | None = None
     delta: float | None = Field(default=None, description="signed change: negative for a cut")
     measure: Literal["killed", "injured"] | None = None
-    date: datetime | None = None
+    date: datetime | None = Field(default=None, description="when it happened: the day, or the start of the month, year or period")
+    date_precision: DatePrecision | None = Field(default=None, description="how precisely the text said it: day, month, year or period")
+    date_end: datetime | None = Field(default=None, description="the end of a period ('since 2003': the publication date)")
     sentence: str = ""
 
 
@@ -301,7 +308,10 @@ class EventRecord(Contract):
     measure: Literal["killed", "injured"] | None = None
     actor: str | None = None
     location: str | None = None
-    date: datetime | None = Field(default=None, description="the earliest date a report gives")
+    date: datetime | None = Field(default=None, description="the earliest date a report gives (for a period, its end)")
+    date_precision: DatePrecision | None = Field(default=None, description="day, month, year or period, as the earliest report said it")
+    date_end: datetime | None = Field(default=None, description="the end of a period")
+    period_start: datetime | None = Field(default=None, description="the start of a period (date is then its end: a count as of then)")
     value: float | None = Field(default=None, description="the value most reports gave")
     values: list[float] = Field(default=[], description="every distinct value reported; disagreement is kept")
     reports: list[EventReport] = []

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from .keys import bucket, slug
+from .keys import TimeRef, bucket, slug
 from .models import EventMention, EventRecord, EventReport, EventType, FactKind
 
 DATE_WINDOW = timedelta(days=2)  # "published the same day or the next", with slack for time zones
@@ -63,6 +63,13 @@ class Fact:
     mention: Mention
 
     @property
+    def time(self) -> TimeRef | None:
+        e = self.mention.event
+        if e.date is None:
+            return TimeRef(self.date) if self.date else None
+        return TimeRef(e.date, e.date_precision or "day", e.date_end)
+
+    @property
     def group(self) -> Group:
         return (self.kind, self.measure, self.location)
 
@@ -70,7 +77,9 @@ class Fact:
 def fact_of(mention: Mention) -> Fact | None:
     """The fact a mention reports, or None when it gives no number to compare."""
     e = mention.event
-    date = e.date or mention.published_at
+    # A count over a period ("52 killed since 2013") is a count as of its end: the same words a
+    # year later are another count, not the same report.
+    date = (e.date_end if e.date_precision == "period" else None) or e.date or mention.published_at
     if e.type == "troop_level" and e.value is not None:
         kind, value = "troops", e.value
     elif e.type == "troop_level_change" and e.to_value == 0 and e.from_value:
@@ -176,10 +185,11 @@ def _order(fact: Fact) -> tuple:
 
 
 def rollup_key(kind: FactKind, measure: str | None, actor: str | None, location: str | None, value: float,
-               date: datetime | None) -> str:
-    """kind[-measure]:actor:location:value-bucket:first-date; the same facts give the same key."""
+               time: TimeRef | None) -> str:
+    """kind[-measure]:actor:location:value-bucket:first-date, the date as precise as the text
+    said it (2021-01-15, 2020-11, 2011, 2003-01-01/2021-01-15); the same facts give the same key."""
     head = f"{KIND_TYPE[kind]}-{measure}" if measure else KIND_TYPE[kind]
-    day = date.strftime("%Y-%m-%d") if date else "-"
+    day = time.key() if time else "-"
     return ":".join([head, slug(actor), slug(location), bucket(value), day])
 
 
@@ -193,13 +203,16 @@ def _record(cluster: _Cluster) -> EventRecord:
     sources = list(dict.fromkeys(r.source for r in reports if r.source))
     told_as = sorted({f.mention.event.type for f in cluster.facts})
     record = EventRecord(
-        key=rollup_key(first.kind, first.measure, cluster.actor, first.location, first.value, first.date),
+        key=rollup_key(first.kind, first.measure, cluster.actor, first.location, first.value, first.time),
         type=KIND_TYPE[first.kind],
         told_as=told_as,
         measure=first.measure,  # type: ignore[arg-type]
         actor=cluster.actor,
         location=first.location,
         date=first.date,
+        date_precision=first.time.precision if first.time else None,
+        date_end=first.time.end if first.time else None,
+        period_start=first.time.date if first.time and first.time.precision == "period" else None,
         value=value,
         values=sorted(set(values)),
         reports=reports,
@@ -209,6 +222,13 @@ def _record(cluster: _Cluster) -> EventRecord:
         last_seen=max(published) if published else None,
     )
     return record.model_copy(update={"summary": summary(record)})
+
+
+def record_time(record: EventRecord) -> TimeRef:
+    """The record's time as precise as its first report said it (a period from its start)."""
+    assert record.date is not None
+    start = record.period_start if record.date_precision == "period" and record.period_start else record.date
+    return TimeRef(start, record.date_precision or "day", record.date_end)
 
 
 def _report(fact: Fact) -> EventReport:
@@ -231,7 +251,7 @@ def summary(record: EventRecord) -> str:
     amount = f"{record.value:,.0f}" if record.value is not None else "?"
     if len(record.values) > 1:
         amount += f" (reports: {', '.join(f'{v:,.0f}' for v in record.values)})"
-    when = f", {record.date:%-d %b %Y}" if record.date else ""
+    when = f", {record_time(record).render()}" if record.date else ""
     return f"{who}{what}{where}: {amount}{when}"
 
 

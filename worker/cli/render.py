@@ -9,6 +9,7 @@ from datetime import datetime
 import click
 
 from ..models import Article, BatchReport, EventRecord, Figure, SearchResult
+from ..rollup import record_time
 from ..status import FeedHealth, FeedsStatus, Status
 
 _EM = re.compile(r"<em>(.*?)</em>", re.DOTALL)
@@ -33,7 +34,9 @@ def figure_line(figure: Figure) -> str:
         parts[-1] += f", {figure.role}"
     parts[-1] += ")"
     if figure.location:
-        parts.append(f"in {figure.location}")
+        # Where the place came from, when not the figure's own clause: a reader judges it.
+        source = {"previous_sentence": " (from the sentence before)", "scene": " (from the article's scene)"}
+        parts.append(f"in {figure.location}{source.get(figure.location_from or 'clause', '')}")
     return " ".join(parts)
 
 
@@ -179,7 +182,7 @@ def event_list(records: list[EventRecord]) -> str:
     for record in records:
         count = len(record.sources) or len(record.article_ids)
         told = "" if record.told_as == [record.type] else f" (told as {', '.join(record.told_as)})"
-        lines.append(f"\n{_date(record.date)}  {record.summary}{told}")
+        lines.append(f"\n{record_time(record).key() if record.date else 'undated'}  {record.summary}{told}")
         lines.append(f"   {count} source{'s' if count != 1 else ''}: {', '.join(record.sources) or 'unknown'}")
         lines.append(f"   key {record.key}")
     return "\n".join(lines)

@@ -46,9 +46,18 @@ def clean_name(text: str, label: str) -> str:
         name = _ARTICLE.sub("", name)
     if label in PLACE_LABELS:
         name = _PLACE_SUFFIX.sub("", name)
-        if name.isupper() and len(name) >= 4 and " " not in name:
-            name = name.title()  # a dateline "KYIV —" names Kyiv
+        if name.isupper() and len(name) >= 4:
+            name = title_place(name)  # a dateline "KYIV —" names Kyiv
     return name.strip()
+
+
+_PARTICLES = {"au", "aux", "de", "des", "du", "la", "le", "les", "el", "al", "es", "of", "the", "sur", "en", "da", "do"}
+
+
+def title_place(name: str) -> str:
+    """"PORT-AU-PRINCE" -> "Port-au-Prince", "NEW DELHI" -> "New Delhi"."""
+    words = re.split(r"([ -])", name.lower())
+    return "".join(w if (i and w in _PARTICLES) else w.capitalize() for i, w in enumerate(words))
 
 
 def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None = None) -> list[Entity]:

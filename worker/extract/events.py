@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..models import EventMention, Figure
-from ..normalize.dates import latest_date_in_text
 from ..keys import bucket, slug
 from .canonical import Canonicalizer
 from .lexicon import APPROX, AT_LEAST, AT_MOST
+from .timex import TimeRef, resolve_time
 
 _QUALIFIER_WORDS = {w for p in (*APPROX, *AT_LEAST, *AT_MOST) for w in p.split()}
 QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda p: -len(p))
@@ -64,7 +64,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
         by_sentence[figures[i].sentence].append((figures[i], hints[i] or Hint()))
     found: list[EventMention] = []
     for sentence, group in by_sentence.items():
-        found.extend(_sentence_events(sentence, group, sentence_date(sentence, published), canon))
+        found.extend(_sentence_events(sentence, group, resolve_time(sentence, published), canon))
     found = _drop_restated_headlines(_merge_split_changes(found), figures)
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     events: dict[str, EventMention] = {}
@@ -77,7 +77,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     return list(events.values())
 
 
-def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: datetime | None,
+def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: TimeRef | None,
                      canon: Canonicalizer) -> list[EventMention]:
     leads = _leads(sentence, [f for f, _ in group])
     items = []
@@ -105,7 +105,7 @@ def _for_each_place(events: list[EventMention], items: list[_Item], canon: Canon
     return extra
 
 
-def _troop_events(sentence: str, troops: list[_Item], date: datetime | None, canon: Canonicalizer) -> list[EventMention]:
+def _troop_events(sentence: str, troops: list[_Item], date: TimeRef | None, canon: Canonicalizer) -> list[EventMention]:
     """Levels stand alone; a change gathers its new level ("to"), old level ("from") and
     amount ("by", "another 350") from the same sentence when they are about the same place."""
     moving = bool(DECREASE.search(sentence) or INCREASE.search(sentence))
@@ -149,7 +149,7 @@ def _compatible(items, item: _Item) -> bool:
     return True
 
 
-def _change_event(group: dict[str, _Item], sentence: str, date: datetime | None, canon: Canonicalizer) -> EventMention:
+def _change_event(group: dict[str, _Item], sentence: str, date: TimeRef | None, canon: Canonicalizer) -> EventMention:
     to = group["to"].figure.value if "to" in group else None
     frm = group["from"].figure.value if "from" in group else None
     change = group["by"].figure.value if "by" in group else None
@@ -242,29 +242,11 @@ def _leads(sentence: str, figures: list[Figure]) -> list[str]:
     return leads
 
 
-_SINCE = re.compile(r"\bsince\b", re.I)
-_IN_YEAR = re.compile(r"\b(?<!since )(?:in|during|by the end of)\s+((?:19|20)\d\d)\b", re.I)
-
-
-def sentence_date(sentence: str, published: datetime | None) -> datetime | None:
-    """A full date the sentence names, else a past year it is set in ("in 2011"), else the article's date."""
-    if published is None:
-        return None
-    named = latest_date_in_text(sentence, published)
-    if named:
-        return named
-    if _SINCE.search(sentence):  # "since the invasion in 2003" is a period up to now, not a date
-        return published
-    years = [int(y) for y in _IN_YEAR.findall(sentence) if int(y) < published.year]
-    if years:
-        return published.replace(year=max(years), month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    return published
-
-
-def _event(kind: str, items: list[_Item], sentence: str, date: datetime | None, canon: Canonicalizer, **values) -> EventMention:
+def _event(kind: str, items: list[_Item], sentence: str, date: TimeRef | None, canon: Canonicalizer, **values) -> EventMention:
     location = next((p for p in (_place(i.figure.location, canon) for i in items) if p), None)
     actor = next((i.actor for i in items if i.actor), None)
-    return EventMention(type=kind, key="", actor=actor, location=location, date=date, sentence=sentence, **values)
+    when = {"date": date.date, "date_precision": date.precision, "date_end": date.end} if date else {}
+    return EventMention(type=kind, key="", actor=actor, location=location, sentence=sentence, **when, **values)
 
 
 def _place(location: str | None, canon: Canonicalizer) -> str | None:
@@ -307,5 +289,16 @@ def event_key(event: EventMention) -> str:
     """type:actor:location:value-bucket:YYYY-MM (casualties also by measure)."""
     value = event.to_value if event.type == "troop_level_change" and event.to_value is not None else event.value
     kind = f"{event.type}-{event.measure}" if event.measure else event.type
-    month = event.date.strftime("%Y-%m") if event.date else "-"
+    month = _key_date(event)
     return ":".join([kind, slug(event.actor), slug(event.location), bucket(value), month])
+
+
+def _key_date(event: EventMention) -> str:
+    """The month of a day or month; a year alone; a period by its start and end month."""
+    if event.date is None:
+        return "-"
+    if event.date_precision == "year":
+        return f"{event.date:%Y}"
+    if event.date_precision == "period" and event.date_end is not None:
+        return f"{event.date:%Y-%m}/{event.date_end:%Y-%m}"
+    return f"{event.date:%Y-%m}"

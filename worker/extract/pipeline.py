@@ -12,13 +12,14 @@ from spacy.tokens import Doc, Span
 from ..models import Article, Failure, Figure, TextField
 from ..settings import DEFAULT_CONFIG_DIR
 from .canonical import Canonicalizer
+from .context import ArticleContext, build_context, fill_location
 from .entities import clean_name, collect_entities
 from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
 
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with text length; long bodies are parsed in pieces.
 MAX_CHUNK_CHARS = 100_000
@@ -103,7 +104,9 @@ class Extractor:
             spans.extend(doc.ents)
             found.extend(find_figures(doc, unit.field, unit.base))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
-        figures = [_canonical_location(_places_needing_countries(f, self.canon), self.canon) for f in found]
+        context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
+                                self._is_country)
+        figures = [self._located(f, context) for f in found]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
@@ -113,6 +116,24 @@ class Extractor:
                 "extractor_version": self.version,
             }
         )
+
+
+    def _place_name(self, text: str) -> str | None:
+        name = clean_name(text, "GPE")
+        return self.canon.resolve(name, "GPE").canonical if name else None
+
+    def _is_country(self, name: str) -> bool:
+        resolved = self.canon.country(name)
+        return resolved is not None and resolved.canonical == name
+
+    def _located(self, found: Found, context: ArticleContext) -> Figure:
+        """The figure's place: its clause's, else the one the article's context gives."""
+        figure = _canonical_location(_places_needing_countries(found, self.canon), self.canon)
+        whose = found.nationality or found.actor
+        owner = self.canon.actor_country(whose) if whose else None
+        if owner is None:
+            return fill_location(figure, context, lambda place: False)
+        return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner)
 
 
 def _places_needing_countries(found: Found, canon: Canonicalizer) -> Figure:
@@ -125,7 +146,7 @@ def _places_needing_countries(found: Found, canon: Canonicalizer) -> Figure:
     if not figure.location and found.prior_places:
         # "the 1,500 French soldiers based in the country": the last place named that is not France
         place = next((p for p in found.prior_places if owner is None or canon.actor_country(p) != owner), None)
-        return figure.model_copy(update={"location": place}) if place else figure
+        return figure.model_copy(update={"location": place, "location_from": "previous_sentence"}) if place else figure
     if figure.location or not found.subject_place or not found.nationality:
         return figure
     host = canon.actor_country(found.subject_place)

@@ -135,14 +135,24 @@ def _where_a_place_goes(token) -> bool:
 
 
 def _dateline(doc: Doc, taken: set[int]) -> Span | None:
-    """"KAISERSLAUTERN, Germany — ...": the first word of a dateline is a place."""
+    """"KAISERSLAUTERN, Germany — ...", "NEW DELHI —", "PORT-AU-PRINCE, Haiti (AP) —": the
+    capitalised words that open a dateline are a place."""
     if len(doc) < 3 or 0 in taken:
         return None
-    first = doc[0]
-    if first.text.isupper() and len(first.text) >= 4 and first.is_alpha and doc[1].text in (",", "—", "–", "-"):
-        if not any(e.start == 0 and e.label_ in ("GPE", "LOC") for e in doc.ents):
-            return Span(doc, 0, 1, label="GPE")
-    return None
+    end = 0
+    while end < min(len(doc), 8):
+        token = doc[end]
+        joined = end > 0 and token.text == "-" and not doc[end - 1].whitespace_ and not token.whitespace_
+        if not (token.is_alpha and token.text.isupper()) and not joined:
+            break
+        end += 1
+    if end == 0 or end >= len(doc) or doc[end - 1].text == "-" or len(doc[0:end].text) < 4:
+        return None
+    if doc[end].text not in (",", "—", "–", "-", "("):
+        return None
+    if any(e.start == 0 and e.end == end and e.label_ in ("GPE", "LOC") for e in doc.ents):
+        return None
+    return Span(doc, 0, end, label="GPE")
 
 
 def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list[Span]:

@@ -1,0 +1,74 @@
+"""The article-level context: a figure's clause wins, the previous sentence of its paragraph
+and then the scene (headline, standfirst, lead) fill what it leaves open, and the figure
+says where its place came from (worker/extract/context.py, through the real extractor)."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.models import Article, Figure
+from worker.normalize import normalize
+from worker.models import RawDocument
+
+ARTICLE = """\
+KABUL — Two suicide bombers and a gunman attacked crowds outside Kabul airport on Thursday, \
+in the deadliest day for American forces in Afghanistan in a decade, officials said.
+
+The Pentagon said 13 US service members were among the dead. The blast also wounded 18 \
+service members, a spokesman added.
+
+Afghan health officials said at least 170 civilians were killed. Hospitals in the city were \
+overwhelmed, and doctors appealed for blood donors.
+
+In Germany, where many of the evacuees were flown, some 3,000 troops helped run the \
+processing centre at Ramstein air base.
+
+The evacuation has cost an estimated $1.2 billion so far, according to congressional aides. \
+Mr Biden vowed to finish the operation by the end of the month.
+"""
+
+
+@pytest.fixture(scope="module")
+def figures(extractor) -> dict[float, Figure]:
+    raw = RawDocument(kind="text", origin="kabul.txt", title="Suicide attack at Kabul airport kills 13 US troops",
+                      text=ARTICLE, published="2021-08-27T08:00:00Z")
+    article = extractor.extract(normalize(raw))
+    assert isinstance(article, Article)
+    return {f.value: f for f in article.figures if f.field == "body"}
+
+
+def test_the_clause_wins_and_says_so(figures):
+    assert figures[3000].location_from == "clause"
+    assert figures[3000].location.startswith("Ramstein")  # not Germany, not Kabul
+
+
+def test_the_wounded_are_where_the_attack_was(figures):
+    wounded = figures[18]
+    assert wounded.category == "injured"
+    # the dateline and lead set the scene at the airport; the dead and wounded want the most
+    # specific place it names (a facility, else the city)
+    assert wounded.location in ("Kabul airport", "Kabul") and wounded.location_from in ("previous_sentence", "scene")
+    assert figures[170].location in ("Kabul airport", "Kabul")
+
+
+def test_forces_and_money_take_the_scenes_country_never_their_own(figures):
+    assert figures[13].location == "Afghanistan" and figures[13].location_from == "scene"
+    assert figures[1.2e9].category == "money" and figures[1.2e9].location == "Afghanistan"
+
+
+def test_a_pointer_takes_the_last_place_of_its_kind(extractor):
+    text = ("BAGHDAD — Rockets hit Ain al-Asad air base in western Iraq on Tuesday, officials said.\n\n"
+            "The attack came a day after talks in Baghdad. Washington has said it will keep its forces "
+            "in the country. Officials in Erbil said they were on alert.\n\n"
+            "About 2,500 US troops remain in the country, and some 800 are stationed at the base.")
+    raw = RawDocument(kind="text", origin="asad.txt", title="Rockets hit base", text=text, published="2024-01-10T08:00:00Z")
+    found = {f.value: f for f in extractor.extract(normalize(raw)).figures if f.field == "body"}
+    assert found[2500].location == "Iraq"
+    assert found[800].location == "Ain al-Asad air base" and found[800].location_from == "previous_sentence"
+
+
+def test_short_items_keep_clause_places_only(extractor):
+    raw = RawDocument(kind="text", origin="brief.txt", title="Brief", text="KABUL — A blast at the airport. "
+                      "It wounded 18 service members, officials said.", published="2021-08-27T08:00:00Z")
+    [wounded] = [f for f in extractor.extract(normalize(raw)).figures if f.value == 18]
+    assert wounded.location is None and wounded.location_from is None

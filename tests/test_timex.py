@@ -1,0 +1,64 @@
+"""Times resolved against the publication date, with their precision (worker/extract/timex.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from worker.extract.timex import resolve_time
+from worker.keys import TimeRef
+
+# A Friday afternoon in January.
+PUB = datetime(2021, 1, 15, 14, 5, tzinfo=timezone.utc)
+
+
+def day(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("sentence, key, precision", [
+    ("The cut was completed on January 3, 2020 in Baghdad.", "2020-01-03", "day"),
+    ("In November, Mr Trump ordered commanders to cut troop levels.", "2020-11", "month"),  # the November before
+    ("The order came in early January.", "2021-01", "month"),
+    ("Britain sent troops in May 2019.", "2019-05", "month"),
+    ("At a high point in 2011 there were 98,000 troops.", "2011", "year"),
+    ("Since the US-led invasion in 2003, almost 4,500 troops have been killed.", "2003-01-01/2021-01-15", "period"),
+    ("Since March 2019, 1,200 soldiers have rotated through.", "2019-03-01/2021-01-15", "period"),
+    ("Acting Defense Secretary Christopher Miller said on Friday.", "2021-01-15", "day"),  # published that Friday
+    ("The Pentagon announced the move on Tuesday.", "2021-01-12", "day"),
+    ("The base was attacked last Friday.", "2021-01-08", "day"),
+    ("Officials confirmed the deaths yesterday.", "2021-01-14", "day"),
+    ("The first 500 arrived on Jan. 3.", "2021-01-03", "day"),
+    ("The decision came on 20 December.", "2020-12-20", "day"),  # no year: the last 20 December before
+    ("Troops left last month.", "2020-12", "month"),
+    ("Casualties rose last year.", "2020", "year"),
+    ("The drawdown began last week.", "2021-01-04/2021-01-10", "period"),
+    ("There are now 2,500 US service members in Iraq.", "2021-01-15", "day"),  # says nothing: the publication day
+])
+def test_resolution_and_precision(sentence, key, precision):
+    found = resolve_time(sentence, PUB)
+    assert (found.key(), found.precision) == (key, precision)
+
+
+def test_a_plan_for_a_month_to_come_dates_only_its_announcement():
+    assert resolve_time("The remaining troops will leave in March.", PUB).key() == "2021-01-15"
+    assert resolve_time("Troops left in March.", PUB).key() == "2020-03"
+
+
+def test_dates_after_publication_and_words_that_are_not_times():
+    assert resolve_time("It happened on March 3, 2030.", PUB).key() == "2021-01-15"
+    assert resolve_time("Officials said the 82nd Airborne may deploy.", PUB).key() == "2021-01-15"
+    assert resolve_time("Up to 2,000 troops by 2026.", PUB).key() == "2021-01-15"
+
+
+def test_no_publication_date_no_time():
+    assert resolve_time("on Friday", None) is None
+
+
+def test_rendering_keeps_the_precision():
+    assert TimeRef(day(2021, 1, 15)).render() == "15 Jan 2021"
+    assert TimeRef(day(2020, 11, 1), "month").render() == "Nov 2020"
+    assert TimeRef(day(2011, 1, 1), "year").render() == "2011"
+    assert TimeRef(day(2003, 1, 1), "period", day(2021, 1, 15)).render() == "2003 - 15 Jan 2021"
+    assert TimeRef(day(2021, 1, 4), "period", day(2021, 1, 10)).render() == "4 Jan 2021 - 10 Jan 2021"

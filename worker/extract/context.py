@@ -1,0 +1,252 @@
+"""The article as a whole: where its story is set, and where each sentence left off.
+
+A figure's own clause says where it is most of the time. Full-length articles also say it
+once and then refer back: the dateline, headline and lead set a scene ("KABUL — ..."),
+and later sentences ("The blast also wounded 18 service members", "the troops at the
+airport", "in the country") do not repeat it. This module keeps, per article, its places
+in text order with their kind (country, city, facility) and the scene, and fills what a
+figure's clause left open, saying where the place came from.
+
+Which kind a figure wants follows what it counts: the dead and wounded are where the
+attack was (the base, the airport, else the city); forces, money and shares belong to a
+country unless the sentence points at a facility or a city ("the airport", "the capital").
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spacy.tokens import Doc, Span
+
+from ..models import Figure, LocationSource, TextField
+
+Kind = Literal["country", "city", "facility"]
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
+# A place in these roles is who acts or whose something is, not where anything happens: "the
+# Pentagon said", "Washington wants", "US troops", "Iraq's army".
+NOT_A_SETTING = {"compound", "amod", "poss", "nmod"}
+SPEAKING = {"say", "tell", "announce", "add", "claim", "report", "state", "confirm", "deny", "warn", "want", "plan",
+            "vow", "insist", "accuse", "urge", "agree", "decide", "pledge", "promise", "order", "ask", "demand",
+            "call", "expect", "hope", "believe", "estimate", "argue", "note", "respond", "reply"}
+# ... unless it names the setting of a place noun: "Kabul airport", "the Erbil base".
+PLACE_NOUNS = {"airport", "base", "airbase", "border", "port", "city", "province", "region", "embassy", "camp",
+               "capital", "town", "village", "coast", "district", "outpost", "garrison", "compound", "valley"}
+# Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
+FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
+                  "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
+DATELINE_DASHES = ("—", "–", "-", "(", ",")
+# A body this short is one self-contained item (a brief, a feed summary): its clauses say all
+# there is, and its first place is no scene that later paragraphs lean on.
+MIN_SENTENCES = 5
+# The kinds a figure's place is looked for in, by what it counts, most wanted first.
+WANTED: dict[str, tuple[Kind, ...]] = {
+    "killed": ("facility", "city", "country"),
+    "injured": ("facility", "city", "country"),
+    "people": ("facility", "city", "country"),
+    "troops": ("country", "city", "facility"),
+    "money": ("country", "city"),
+    "percent": ("country", "city"),
+    "other": ("country", "city", "facility"),
+}
+# "the airport", "the capital", "the country": a definite noun that points back at the last
+# place of its kind; "there" at the last place of any kind.
+POINTERS: list[tuple[re.Pattern[str], tuple[Kind, ...]]] = [
+    (re.compile(r"\b(?:the|that|this) (?:air ?base|airport|base|facility|camp|compound|outpost|garrison|tower|post|embassy|airfield|gate)\b", re.I), ("facility",)),
+    (re.compile(r"\b(?:the|that|this) (?:capital|city|town|village)\b", re.I), ("city",)),
+    (re.compile(r"\b(?:the|that|this) (?:country|kingdom|nation|republic)\b", re.I), ("country",)),
+    (re.compile(r"\b(?:the|that|this) (?:region|province|state|prefecture|island)\b", re.I), ("city", "country")),
+    (re.compile(r"\bthere\b", re.I), ("facility", "city", "country")),
+]
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    name: str  # canonical
+    start: int  # character offset in its field
+    kind: Kind
+
+
+@dataclass
+class FieldText:
+    """One field's sentences (start offsets), paragraph starts and places, in order."""
+
+    sentence_starts: list[int] = field(default_factory=list)
+    paragraph_starts: list[int] = field(default_factory=lambda: [0])
+    places: list[PlaceMention] = field(default_factory=list)
+
+    def sentence_index(self, offset: int) -> int:
+        return max(bisect.bisect_right(self.sentence_starts, offset) - 1, 0)
+
+    def paragraph_index(self, offset: int) -> int:
+        return max(bisect.bisect_right(self.paragraph_starts, offset) - 1, 0)
+
+    def sentence_span(self, index: int, end: int) -> tuple[int, int]:
+        stop = self.sentence_starts[index + 1] if index + 1 < len(self.sentence_starts) else end
+        return self.sentence_starts[index], stop
+
+
+@dataclass
+class ArticleContext:
+    fields: dict[str, FieldText]
+    scene: list[PlaceMention]  # the lead's places, then the standfirst's and headline's, then the dateline
+    body_length: int = 0
+
+    @property
+    def is_whole_article(self) -> bool:
+        body = self.fields.get("body")
+        return body is not None and len(body.sentence_starts) >= MIN_SENTENCES
+
+    def previous_sentence_places(self, figure: Figure) -> list[PlaceMention]:
+        """Places of the sentence before the figure's, in the same paragraph, the last first."""
+        text = self.fields.get(figure.field)
+        if text is None:
+            return []
+        index = text.sentence_index(figure.start)
+        if index == 0:
+            return []
+        start, end = text.sentence_span(index - 1, self.body_length)
+        if text.paragraph_index(start) != text.paragraph_index(figure.start):
+            return []
+        return [p for p in reversed(text.places) if start <= p.start < end]
+
+    def places_before(self, figure: Figure) -> list[PlaceMention]:
+        """Every place of the figure's field before its sentence, the most recent first."""
+        text = self.fields.get(figure.field)
+        if text is None:
+            return []
+        start = text.sentence_starts[text.sentence_index(figure.start)] if text.sentence_starts else 0
+        return [p for p in reversed(text.places) if p.start < start]
+
+
+def build_context(
+    parts: Iterable[tuple[TextField, int, Doc]], body: str, resolve: Callable[[str], str | None],
+    is_country: Callable[[str], bool],
+) -> ArticleContext:
+    """The context of one article from its parsed pieces (field, offset of the piece, doc).
+
+    ``resolve`` gives a place's canonical name, or None for what is not a place after all;
+    ``is_country`` tells a country's canonical name from a city's or a region's.
+    """
+    fields: dict[str, FieldText] = {}
+    datelines: list[PlaceMention] = []
+    for name, base, doc in parts:
+        text = fields.setdefault(name, FieldText())
+        text.sentence_starts.extend(base + s.start_char for s in doc.sents)
+        for ent in doc.ents:
+            if ent.label_ not in PLACE_LABELS or not _is_setting(ent) or not (canonical := resolve(ent.text)):
+                continue
+            mention = PlaceMention(canonical, base + ent.start_char, _kind(ent, canonical, is_country))
+            text.places.append(mention)
+            if name == "body" and _in_dateline(ent, base):
+                datelines.append(mention)
+    for text in fields.values():
+        text.sentence_starts.sort()
+        text.places.sort(key=lambda p: p.start)
+    body_text = fields.get("body")
+    if body_text is not None:
+        body_text.paragraph_starts = _paragraph_starts(body)
+    return ArticleContext(fields, _scene(fields, body, datelines), len(body))
+
+
+def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> Kind:
+    if is_country(canonical):
+        return "country"
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
+    if ent.label_ == "FAC" or words & FACILITY_WORDS or re.search(r"\d", ent.text):
+        return "facility"
+    return "city"
+
+
+def _in_dateline(ent: Span, base: int) -> bool:
+    """A place before the dash of a wire dateline: "KABUL —", "PORT-AU-PRINCE, Haiti (AP) —"."""
+    if base != 0:
+        return False
+    head = ent.doc.text[:120]
+    dash = re.search(r"\s[—–-]{1,2}\s|\)\s*[—–-]", head)
+    return bool(dash) and ent.end_char <= dash.start() + 1 and not re.search(r"[.!?]", head[: ent.start_char])
+
+
+def _is_setting(ent: Span) -> bool:
+    root = ent.root
+    if _in_dateline(ent, 0) and ent.start_char < 40:
+        return True
+    if root.dep_ == "pobj" and root.head.lower_ == "from":
+        return False  # where someone came from ("a flight from Bangkok") is not where the story is
+    if root.dep_ == "nsubj":
+        return root.head.lemma_.lower() not in SPEAKING  # "Okinawa hosts ...", not "the Pentagon said"
+    if root.dep_ not in NOT_A_SETTING:
+        return True
+    return root.dep_ == "compound" and root.head.lemma_.lower() in PLACE_NOUNS
+
+
+def _paragraph_starts(text: str) -> list[int]:
+    starts, at = [0], text.find("\n\n")
+    while at >= 0:
+        starts.append(at + 2)
+        at = text.find("\n\n", at + 2)
+    return starts
+
+
+def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention]) -> list[PlaceMention]:
+    """The lead's own places first, then the standfirst's and headline's, the dateline last: a
+    dateline is where the reporter files from ("WASHINGTON —" for a story about Jordan) as
+    often as where the story is; headlines are short, title-cased and tagged worst."""
+    scene: list[PlaceMention] = []
+    body_text = fields.get("body")
+    if body_text is not None:
+        # The lead: the first paragraph (a wire dateline and its first sentence), or the first
+        # two sentences when the text has no paragraph breaks.
+        ends = [*body_text.paragraph_starts[1:2]]
+        if len(body_text.sentence_starts) > 2:
+            ends.append(body_text.sentence_starts[2])
+        lead_end = min(ends) if ends else len(body)
+        scene.extend(p for p in body_text.places if p.start < lead_end and p not in datelines)
+    for name in ("standfirst", "title"):
+        scene.extend(fields.get(name, FieldText()).places)
+    return [*scene, *datelines]
+
+
+def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[str], bool]) -> Figure:
+    """``figure`` with a place from the context when its clause named none.
+
+    ``not_here(place)``: the place cannot be where this figure is (the troops' own country,
+    whose capital only says who speaks). A pointer in the sentence ("the airport", "there")
+    takes the last place of its kind; otherwise the sentence before, in the same paragraph,
+    then the scene, each searched for the kinds the figure wants in turn.
+    """
+    if figure.location:
+        return figure if figure.location_from else figure.model_copy(update={"location_from": "clause"})
+    if figure.field != "body" or not context.is_whole_article:
+        return figure
+    wanted = WANTED.get(figure.category, WANTED["other"])
+    for pattern, kinds in POINTERS:
+        if pattern.search(figure.sentence):
+            place = _first(context.places_before(figure), kinds, not_here, by_kind=False)
+            if place:
+                return _located(figure, place, "previous_sentence")
+            break
+    sources: list[tuple[LocationSource, list[PlaceMention]]] = [
+        ("previous_sentence", context.previous_sentence_places(figure)), ("scene", context.scene)]
+    for source, places in sources:
+        place = _first(places, wanted, not_here)
+        if place:
+            return _located(figure, place, source)
+    return figure
+
+
+def _first(places: list[PlaceMention], kinds: tuple[Kind, ...], not_here: Callable[[str], bool],
+           by_kind: bool = True) -> str | None:
+    allowed = [p for p in places if p.kind in kinds and not not_here(p.name)]
+    if not allowed:
+        return None
+    if not by_kind:
+        return allowed[0].name
+    return min(allowed, key=lambda p: kinds.index(p.kind)).name
+
+
+def _located(figure: Figure, place: str, source: LocationSource) -> Figure:
+    return figure.model_copy(update={"location": place, "location_from": source})
