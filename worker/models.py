@@ -109,6 +109,13 @@ class Figure(Contract):
     end: int = Field(ge=0)
 
 
+class EventPart(Contract):
+    """One piece of a change told with its breakdown: 6,400 of 12,000 going home."""
+
+    value: float
+    destination: str | None = None
+
+
 class EventMention(Contract):
     type: EventType
     key: str
@@ -122,6 +129,7 @@ class EventMention(Contract):
     date: datetime | None = Field(default=None, description="when it happened: the day, or the start of the month, year or period")
     date_precision: DatePrecision | None = Field(default=None, description="how precisely the text said it: day, month, year or period")
     date_end: datetime | None = Field(default=None, description="the end of a period ('since 2003': the publication date)")
+    parts: list[EventPart] = Field(default=[], description="the pieces of a change told with its breakdown")
     sentence: str = ""
 
 

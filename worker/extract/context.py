@@ -139,7 +139,8 @@ def build_context(
         for ent in doc.ents:
             if ent.label_ not in PLACE_LABELS or not _is_setting(ent) or not (canonical := resolve(ent.text)):
                 continue
-            mention = PlaceMention(canonical, base + ent.start_char, _kind(ent, canonical, is_country))
+            named, kind = _with_place_noun(ent, canonical, is_country)
+            mention = PlaceMention(named, base + ent.start_char, kind)
             text.places.append(mention)
             if name == "body" and _in_dateline(ent, base):
                 datelines.append(mention)
@@ -150,6 +151,15 @@ def build_context(
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
     return ArticleContext(fields, _scene(fields, body, datelines), len(body))
+
+
+def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> tuple[str, Kind]:
+    """"Ain al-Asad" of "Ain al-Asad air base" is the base: the name runs to its place noun."""
+    root = ent.root
+    head = root.head
+    if root.dep_ == "compound" and head.i > root.i and head.lemma_.lower() in FACILITY_WORDS and head.i - ent.end < 3:
+        return f"{canonical} {ent.doc[ent.end : head.i + 1].text}", "facility"
+    return canonical, _kind(ent, canonical, is_country)
 
 
 def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> Kind:
@@ -223,12 +233,11 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     if figure.field != "body" or not context.is_whole_article:
         return figure
     wanted = WANTED.get(figure.category, WANTED["other"])
-    for pattern, kinds in POINTERS:
-        if pattern.search(figure.sentence):
-            place = _first(context.places_before(figure), kinds, not_here, by_kind=False)
-            if place:
-                return _located(figure, place, "previous_sentence")
-            break
+    kinds = _pointed_kinds(figure)
+    if kinds:
+        place = _first(context.places_before(figure), kinds, not_here, by_kind=False)
+        if place:
+            return _located(figure, place, "previous_sentence")
     sources: list[tuple[LocationSource, list[PlaceMention]]] = [
         ("previous_sentence", context.previous_sentence_places(figure)), ("scene", context.scene)]
     for source, places in sources:
@@ -236,6 +245,13 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
         if place:
             return _located(figure, place, source)
     return figure
+
+
+def _pointed_kinds(figure: Figure) -> tuple[Kind, ...] | None:
+    """The kinds of place the pointer nearest the figure in its sentence refers to, if any."""
+    at = figure.sentence.find(figure.text) if figure.text else -1
+    found = [(abs(m.start() - at) if at >= 0 else 0, kinds) for pattern, kinds in POINTERS for m in pattern.finditer(figure.sentence)]
+    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 def _first(places: list[PlaceMention], kinds: tuple[Kind, ...], not_here: Callable[[str], bool],

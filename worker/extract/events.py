@@ -15,8 +15,9 @@ from datetime import datetime
 
 from ..models import EventMention, Figure
 from ..keys import bucket, slug
-from .canonical import Canonicalizer
+from .canonical import Canonicalizer, key
 from .lexicon import APPROX, AT_LEAST, AT_MOST
+from .movements import join_breakdown, split_movements
 from .timex import TimeRef, resolve_time
 
 _QUALIFIER_WORDS = {w for p in (*APPROX, *AT_LEAST, *AT_MOST) for w in p.split()}
@@ -91,7 +92,18 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Time
     for item in items:
         if item.figure.category in ("killed", "injured"):
             out.append(_event("casualties", [item], sentence, date, canon, value=item.figure.value, measure=item.figure.category))
+    named = lambda text: _named_place(text, canon)  # noqa: E731
+    out = split_movements(sentence, join_breakdown(sentence, out, named), named)
     return out + _for_each_place(out, items, canon)
+
+
+def _named_place(text: str, canon: Canonicalizer) -> str | None:
+    """A country, capital or gazetteer city ``text`` names, canonical; demonyms are not places."""
+    found = canon.place(text)
+    if found is not None:
+        country = canon.country(found.canonical)
+        return country.canonical if country is not None else found.canonical
+    return text if key(text) in canon.cities else None
 
 
 def _for_each_place(events: list[EventMention], items: list[_Item], canon: Canonicalizer) -> list[EventMention]:
@@ -171,17 +183,25 @@ def _change_event(group: dict[str, _Item], sentence: str, date: TimeRef | None, 
 
 
 def _drop_restated_headlines(events: list[EventMention], figures: list[Figure]) -> list[EventMention]:
-    """A headline's troop level that a body change already ends at is the same fact told short."""
+    """A headline's or standfirst's event that the body tells too (a number they share, about
+    forces or about casualties alike) is the same fact told short: the body's fuller sentence
+    stands for it."""
     headline = {f.sentence for f in figures if f.field != "body"} - {f.sentence for f in figures if f.field == "body"}
     body = [e for e in events if e.sentence not in headline]
 
     def restated(event: EventMention) -> bool:
-        return event.type == "troop_level" and any(
-            b.type == "troop_level_change" and b.to_value == event.value
-            and b.location == event.location and (b.actor == event.actor or not event.actor)
-            for b in body)
+        mine = _numbers(event)
+        return any(_family(b) == _family(event) and mine & _numbers(b) for b in body)
 
     return [e for e in events if e.sentence not in headline or not restated(e)]
+
+
+def _numbers(event: EventMention) -> set[float]:
+    return {v for v in (event.value, event.from_value, event.to_value) if v is not None}
+
+
+def _family(event: EventMention) -> str:
+    return event.measure or "casualties" if event.type == "casualties" else "troops"
 
 
 def _whole_force(sentence: str, figure: Figure) -> bool:
@@ -191,7 +211,7 @@ def _whole_force(sentence: str, figure: Figure) -> bool:
     at = sentence.find(figure.text)
     before = sentence[:at].lower().split()[-3:] if at >= 0 else []
     words = [w for w in before if w not in _QUALIFIER_WORDS]
-    return bool(words) and words[-1] in ("the", "its", "their", "last", "all")
+    return bool(words) and words[-1] in ("the", "its", "their", "last", "all", "remaining", "entire", "whole")
 
 
 def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
 
+MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
+                      r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
 EXTRACTOR_VERSION = "4"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
@@ -129,9 +133,14 @@ class Extractor:
     def _located(self, found: Found, context: ArticleContext) -> Figure:
         """The figure's place: its clause's, else the one the article's context gives."""
         figure = _canonical_location(_places_needing_countries(found, self.canon), self.canon)
+        if figure.location_from == "previous_sentence" and context.is_whole_article:
+            # "in the country", "there" in a whole article: the context knows which kind of place.
+            figure = figure.model_copy(update={"location": None, "location_from": None})
         whose = found.nationality or found.actor
         owner = self.canon.actor_country(whose) if whose else None
-        if owner is None:
+        # Forces are abroad far more often than at home; civilians die in their own country.
+        abroad = figure.category == "troops" or bool(MILITARY.search(figure.counts))
+        if owner is None or not abroad:
             return fill_location(figure, context, lambda place: False)
         return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner)
 
