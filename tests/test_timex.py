@@ -25,6 +25,7 @@ def day(*parts: int) -> datetime:
     ("At a high point in 2011 there were 98,000 troops.", "2011", "year"),
     ("Since the US-led invasion in 2003, almost 4,500 troops have been killed.", "2003-01-01/2021-01-15", "period"),
     ("Since March 2019, 1,200 soldiers have rotated through.", "2019-03-01/2021-01-15", "period"),
+    ("Troops fell to 2,500, the lowest level since the 2001 invasion.", "2001-01-01/2021-01-15", "period"),
     ("Acting Defense Secretary Christopher Miller said on Friday.", "2021-01-15", "day"),  # published that Friday
     ("The Pentagon announced the move on Tuesday.", "2021-01-12", "day"),
     ("The base was attacked last Friday.", "2021-01-08", "day"),
@@ -39,6 +40,33 @@ def day(*parts: int) -> datetime:
 def test_resolution_and_precision(sentence, key, precision):
     found = resolve_time(sentence, PUB)
     assert (found.key(), found.precision) == (key, precision)
+
+
+@pytest.mark.parametrize("sentence, key", [
+    # the day a statement was made dates the statement, not the attack it is about
+    ("The group said on Tuesday it was suspending attacks after Sunday's strike.", "2021-01-10"),
+    ("The Pentagon on Saturday named the 13 troops killed in Thursday's bombing.", "2021-01-14"),
+    ("The militia said on Wednesday that 12 fighters were killed.", "2021-01-15"),
+    # periods
+    ("An airlift has flown out 100,000 people since Aug. 14.", "2020-08-14/2021-01-15"),
+    ("Cholera killed nearly 10,000 between 2010 and 2019.", "2010-01-01/2019-12-31"),
+    ("The force grew from 200 in 2012 to about 2,500 in 2019.", "2012-01-01/2019-12-31"),
+    ("More than 36,000 died in the 1950-53 Korean War.", "1950-01-01/1953-12-31"),
+    # a year as a modifier, the year nearest the figure, a year ago
+    ("The previous deadliest crash was a 2002 accident near Busan that killed 129.", "2002"),
+    ("Almost exactly a year ago, a gunman shot dead two contractors.", "2020-01"),
+    # a day still to come dates nothing yet
+    ("Troops remain at the airport until the 20 January deadline.", "2021-01-15"),
+])
+def test_statements_periods_and_modifiers(sentence, key):
+    assert resolve_time(sentence, PUB).key() == key
+
+
+def test_of_several_years_the_one_nearest_the_figure_dates_it():
+    sentence = "The mission arrived in 2004 and, at its height after the 2010 earthquake, had 13,000 troops."
+    assert resolve_time(sentence, PUB, anchor=sentence.find("13,000")).key() == "2010"
+    sentence = "In 2011 there were nearly 12,000 troops, part of a mission that left in 2017."
+    assert resolve_time(sentence, PUB, anchor=sentence.find("12,000")).key() == "2011"
 
 
 def test_a_plan_for_a_month_to_come_dates_only_its_announcement():

@@ -230,14 +230,17 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     """
     if figure.location:
         return figure if figure.location_from else figure.model_copy(update={"location_from": "clause"})
-    if figure.field != "body" or not context.is_whole_article:
+    if figure.field != "body":
         return figure
-    wanted = WANTED.get(figure.category, WANTED["other"])
+    # A pointer is the clause naming its place by reference: read it in short items too.
     kinds = _pointed_kinds(figure)
     if kinds:
         place = _first(context.places_before(figure), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
+    if not context.is_whole_article:
+        return figure
+    wanted = WANTED.get(figure.category, WANTED["other"])
     sources: list[tuple[LocationSource, list[PlaceMention]]] = [
         ("previous_sentence", context.previous_sentence_places(figure)), ("scene", context.scene)]
     for source, places in sources:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +31,19 @@ DOUBLED = re.compile(r"\bdoubl\w*\b", re.I)
 
 FIELD_ORDER = {"body": 0, "standfirst": 1, "title": 2}
 _ALL_OF = re.compile(r"\ball (?:of )?(?:its|their|the|our|his|her)\b", re.I)
+
+
+# When an event of a sentence happened, given the figures it is read from.
+Dating = Callable[[Sequence["_Item"]], TimeRef | None]
+
+
+def _dating(sentence: str, published: datetime | None) -> Dating:
+    """Times of a sentence's events: the year nearest the event's first figure wins ("there were
+    12,000 in 2011, before the mission left in 2017")."""
+    def date(items: Sequence[_Item]) -> TimeRef | None:
+        at = sentence.find(items[0].figure.text) if items and items[0].figure.text else -1
+        return resolve_time(sentence, published, at if at >= 0 else None)
+    return date
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
         by_sentence[figures[i].sentence].append((figures[i], hints[i] or Hint()))
     found: list[EventMention] = []
     for sentence, group in by_sentence.items():
-        found.extend(_sentence_events(sentence, group, resolve_time(sentence, published), canon))
+        found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon))
     found = _drop_restated_headlines(_merge_split_changes(found), figures)
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     events: dict[str, EventMention] = {}
@@ -78,7 +91,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     return list(events.values())
 
 
-def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: TimeRef | None,
+def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dating,
                      canon: Canonicalizer) -> list[EventMention]:
     leads = _leads(sentence, [f for f, _ in group])
     items = []
@@ -117,7 +130,7 @@ def _for_each_place(events: list[EventMention], items: list[_Item], canon: Canon
     return extra
 
 
-def _troop_events(sentence: str, troops: list[_Item], date: TimeRef | None, canon: Canonicalizer) -> list[EventMention]:
+def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canonicalizer) -> list[EventMention]:
     """Levels stand alone; a change gathers its new level ("to"), old level ("from") and
     amount ("by", "another 350") from the same sentence when they are about the same place."""
     moving = bool(DECREASE.search(sentence) or INCREASE.search(sentence))
@@ -161,7 +174,7 @@ def _compatible(items, item: _Item) -> bool:
     return True
 
 
-def _change_event(group: dict[str, _Item], sentence: str, date: TimeRef | None, canon: Canonicalizer) -> EventMention:
+def _change_event(group: dict[str, _Item], sentence: str, date: Dating, canon: Canonicalizer) -> EventMention:
     to = group["to"].figure.value if "to" in group else None
     frm = group["from"].figure.value if "from" in group else None
     change = group["by"].figure.value if "by" in group else None
@@ -185,15 +198,23 @@ def _change_event(group: dict[str, _Item], sentence: str, date: TimeRef | None, 
 def _drop_restated_headlines(events: list[EventMention], figures: list[Figure]) -> list[EventMention]:
     """A headline's or standfirst's event that the body tells too (a number they share, about
     forces or about casualties alike) is the same fact told short: the body's fuller sentence
-    stands for it."""
+    stands for it, and takes from it what the body left open (where, whose)."""
     headline = {f.sentence for f in figures if f.field != "body"} - {f.sentence for f in figures if f.field == "body"}
     body = [e for e in events if e.sentence not in headline]
-
-    def restated(event: EventMention) -> bool:
-        mine = _numbers(event)
-        return any(_family(b) == _family(event) and mine & _numbers(b) for b in body)
-
-    return [e for e in events if e.sentence not in headline or not restated(e)]
+    filled: dict[int, EventMention] = {}
+    kept: list[EventMention] = []
+    for event in events:
+        if event.sentence not in headline:
+            continue
+        same = [i for i, b in enumerate(body) if _family(b) == _family(event) and _numbers(event) & _numbers(b)]
+        if not same:
+            kept.append(event)
+        for i in same:
+            told = filled.get(i, body[i])
+            gaps = {name: getattr(event, name) for name in ("location", "actor") if getattr(told, name) is None and getattr(event, name)}
+            if gaps:
+                filled[i] = told.model_copy(update=gaps)
+    return [filled.get(i, b) for i, b in enumerate(body)] + kept
 
 
 def _numbers(event: EventMention) -> set[float]:
@@ -262,10 +283,11 @@ def _leads(sentence: str, figures: list[Figure]) -> list[str]:
     return leads
 
 
-def _event(kind: str, items: list[_Item], sentence: str, date: TimeRef | None, canon: Canonicalizer, **values) -> EventMention:
+def _event(kind: str, items: list[_Item], sentence: str, date: Dating, canon: Canonicalizer, **values) -> EventMention:
     location = next((p for p in (_place(i.figure.location, canon) for i in items) if p), None)
     actor = next((i.actor for i in items if i.actor), None)
-    when = {"date": date.date, "date_precision": date.precision, "date_end": date.end} if date else {}
+    time = date(items)
+    when = {"date": time.date, "date_precision": time.precision, "date_end": time.end} if time else {}
     return EventMention(type=kind, key="", actor=actor, location=location, sentence=sentence, **when, **values)
 
 

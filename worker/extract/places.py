@@ -163,6 +163,9 @@ def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]
         token = ent[0]
         if token.pos_ != "PROPN" or key(token.text) in canon.aliases or token.text.isupper():
             continue
-        if token.dep_ == "pobj" and token.head.lower_ in PLACE_PREPOSITIONS and token.head.head.lower_ != "according":
+        if token.dep_ != "pobj" or token.head.head.lower_ == "according":
+            continue
+        # "in Goma"; "a strike on Kharkiv" (a city the gazetteer knows, after any preposition)
+        if token.head.lower_ in PLACE_PREPOSITIONS or key(token.text) in canon.cities:
             out.append(Span(doc, ent.start, ent.end, label="GPE"))
     return out

@@ -21,7 +21,7 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
 _MONTH_ALT = "|".join(m.capitalize() for m in _MONTHS) + "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
-_SINCE_YEAR = re.compile(rf"\b(?i:since)\s+(?:(?:the\s+)?[\w-]+(?:\s+[\w-]+){{0,4}}\s+in\s+)?(?:(?P<month>{_MONTH_ALT})\s+)?(?P<year>(?:19|20)\d\d)\b")
+_SINCE_YEAR = re.compile(rf"\b(?i:since)\s+(?:(?:the\s+)?[\w-]+(?:\s+[\w-]+){{0,4}}\s+in\s+|(?:the|its|their)\s+)?(?:(?P<month>{_MONTH_ALT})\s+)?(?P<year>(?:19|20)\d\d)\b")
 _MONTH_DAY = re.compile(rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*(?:19|20)\d\d)(?!\s*(?:per|%|troops|soldiers|people))")
 _DAY_MONTH = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_ALT})\b(?!\.?,?\s*(?:19|20)\d\d)")
 _WEEKDAY = re.compile(r"\b(?:on\s+|last\s+)?(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
@@ -31,19 +31,37 @@ _MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH_ALT})\.?,?\s+(?P<year>(?:19|20)\
 _MONTH_ALONE = re.compile(rf"\b(?i:in|since|from|during|early|late|mid-?|last|this|of)\s+(?P<month>{_MONTH_ALT})\b(?!\.?\s*\d)")
 # A month still to come in a plan ("will leave in March") dates nothing but the announcement.
 _FUTURE = re.compile(r"\b(?:will|would|shall|plans?|planned|planning|expected|scheduled|set to|due to|is to|are to|intends?)\b", re.I)
+_SPOKEN = re.compile(
+    r"\b(?:said|says|told(?:\s+\w+){0,2}|announced|added|confirmed|reported|stated|claimed|wrote)"
+    rf"(?:\s+(?:late|early))?\s+(?:on\s+)?(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?!'s)|(?:{_MONTH_ALT})\.?\s+\d{{1,2}}\b)")
+_POSSESSIVE_WEEKDAY = re.compile(r"\b(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)['’]s\b")
+_SINCE_DAY = re.compile(rf"\b(?i:since)\s+(?:(?:{_MONTH_ALT})\.?\s+\d{{1,2}}\b(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+(?:{_MONTH_ALT})\b(?:\s+(?:19|20)\d\d)?)")
+_BETWEEN = re.compile(r"\bbetween\s+(?P<first>(?:19|20)\d\d)\s+and\s+(?P<last>(?:19|20)\d\d)\b", re.I)
+_FROM_TO_YEARS = re.compile(r"\bfrom\b[^.;]{0,60}?\bin\s+(?P<first>(?:19|20)\d\d)\b[^.;]{0,60}?\bto\b[^.;]{0,60}?\bin\s+(?P<last>(?:19|20)\d\d)\b", re.I)
+_YEAR_SPAN = re.compile(r"\b(?P<first>(?:19|20)\d\d)\s*[-–]\s*(?P<last>(?:19|20)\d\d|\d\d)\b")
+_YEAR_BEFORE_NOUN = re.compile(r"\b(?:a|an|the|its|their|his|her)\s+(?P<year>(?:19|20)\d\d)\s+(?=[a-z\"“])")
+_AGO = re.compile(r"\b(?P<count>a|an|one|two|three|four|five|six|\d+)\s+(?P<unit>years?|months?|weeks?)\s+ago\b", re.I)
+_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _IN_YEAR = re.compile(r"\b(?<!since )(?:in|during|by the end of|at the end of|back in|of)\s+(?P<year>(?:19|20)\d\d)\b(?!\s*(?:per|%))", re.I)
 
 
-def resolve_time(sentence: str, published: datetime | None) -> TimeRef | None:
-    """The time ``sentence`` sets its event in; None only when there is no publication date."""
+def resolve_time(sentence: str, published: datetime | None, anchor: int | None = None) -> TimeRef | None:
+    """The time ``sentence`` sets its event in; None only when there is no publication date.
+
+    ``anchor``: where in the sentence the figure is; of several years, the nearest dates it.
+    The day a statement was made ("said on Tuesday") dates the statement, not what it is
+    about, and is passed over.
+    """
     if published is None:
         return None
     day = _midnight(published)
-    for rule in (_full_date, _since, _month_and_day, _yesterday, _weekday, _last_unit, _month_year, _month_alone, _in_year):
-        found = rule(sentence, day)
+    text = _SPOKEN.sub(lambda m: " " * len(m.group(0)), sentence)
+    for rule in (_since, _between, _full_date, _month_and_day, _yesterday, _weekday, _ago, _last_unit, _month_year,
+                 _month_alone):
+        found = rule(text, day)
         if found is not None:
             return found
-    return TimeRef(day)
+    return _in_year(text, day, anchor) or TimeRef(day)
 
 
 def _midnight(value: datetime) -> datetime:
@@ -60,6 +78,12 @@ def _full_date(sentence: str, day: datetime) -> TimeRef | None:
 
 
 def _since(sentence: str, day: datetime) -> TimeRef | None:
+    """"since 2003", "since March 2019", "since Aug. 14": a period up to publication."""
+    later = _SINCE_DAY.search(sentence)
+    if later:
+        start = _month_and_day(later.group(0)[len("since"):], day) or _full_date(later.group(0), day)
+        if start is not None:
+            return TimeRef(start.date, "period", day)
     match = _SINCE_YEAR.search(sentence)
     if not match or int(match["year"]) > day.year:
         return None
@@ -77,6 +101,8 @@ def _month_and_day(sentence: str, day: datetime) -> TimeRef | None:
             except ValueError:
                 continue
             if found > day:
+                if found - day <= timedelta(days=60):
+                    continue  # "before the 31 August deadline": a day to come dates nothing yet
                 try:
                     found = found.replace(year=found.year - 1)
                 except ValueError:  # 29 February
@@ -91,7 +117,8 @@ def _yesterday(sentence: str, day: datetime) -> TimeRef | None:
 
 def _weekday(sentence: str, day: datetime) -> TimeRef | None:
     """"on Friday": the latest Friday on or before the publication day ("last Friday": before it)."""
-    match = _WEEKDAY.search(sentence)
+    # "in Thursday's bombing" names the day of the event itself: it beats any other weekday.
+    match = _POSSESSIVE_WEEKDAY.search(sentence) or _WEEKDAY.search(sentence)
     if not match:
         return None
     back = (day.weekday() - _WEEKDAYS.index(match["day"].lower())) % 7
@@ -134,8 +161,44 @@ def _month_alone(sentence: str, day: datetime) -> TimeRef | None:
     return TimeRef(day.replace(year=year, month=month, day=1), "month")
 
 
-def _in_year(sentence: str, day: datetime) -> TimeRef | None:
-    years = [int(m["year"]) for m in _IN_YEAR.finditer(sentence) if int(m["year"]) < day.year]
-    if not years:
+def _in_year(sentence: str, day: datetime, anchor: int | None = None) -> TimeRef | None:
+    """"in 2011", "the 2012 agreement", "a 2002 crash": the year nearest the figure."""
+    found = [(m.start("year"), int(m["year"])) for pattern in (_IN_YEAR, _YEAR_BEFORE_NOUN) for m in pattern.finditer(sentence)]
+    found = [(at, year) for at, year in found if year < day.year]
+    if not found:
         return None
-    return TimeRef(day.replace(year=max(years), month=1, day=1), "year")
+    at, year = min(found, key=lambda f: abs(f[0] - anchor)) if anchor is not None else min(found)
+    return TimeRef(day.replace(year=year, month=1, day=1), "year")
+
+
+def _between(sentence: str, day: datetime) -> TimeRef | None:
+    """"between 2010 and 2019", "from 200 in 2012 to 2,500 in 2019", "the 1950-53 war": a period."""
+    match = _BETWEEN.search(sentence) or _FROM_TO_YEARS.search(sentence)
+    if match:
+        first, last = int(match["first"]), int(match["last"])
+    else:
+        match = _YEAR_SPAN.search(sentence)
+        if not match:
+            return None
+        first, tail = int(match["first"]), match["last"]
+        last = int(tail) if len(tail) == 4 else first // 100 * 100 + int(tail)
+    if not first < last <= day.year:
+        return None
+    return TimeRef(day.replace(year=first, month=1, day=1), "period", day.replace(year=last, month=12, day=31))
+
+
+def _ago(sentence: str, day: datetime) -> TimeRef | None:
+    """"a year ago", "two months ago": that month."""
+    match = _AGO.search(sentence)
+    if not match:
+        return None
+    count = _COUNT_WORDS.get(match["count"].lower(), None) if not match["count"].isdigit() else int(match["count"])
+    if count is None:
+        return None
+    if match["unit"].lower().startswith("year"):
+        return TimeRef(day.replace(year=day.year - count, day=1), "month")
+    if match["unit"].lower().startswith("month"):
+        month = day.month - count
+        year = day.year + (month - 1) // 12
+        return TimeRef(day.replace(year=year, month=(month - 1) % 12 + 1, day=1), "month")
+    return TimeRef(day - timedelta(weeks=count))
