@@ -703,14 +703,30 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
     if verbs and verbs[0].lemma_.lower() == "leave" and verbs[0].tag_ == "VBG" and verbs[0].dep_ in ("advcl", "xcomp", "conj"):
         return "level"  # "..., leaving roughly 2,000 there": what remains
     if verbs and arg.head == verbs[0]:
-        stays = key in lexicon.POSTING_VERBS and not any(
-            c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verbs[0].children)
+        verb = verbs[0]
+        # Posted somewhere is a level ("stationed in Korea"), unless it is yet to happen ("will
+        # station", "to deploy").
+        stays = key in lexicon.POSTING_VERBS and not _prospective(verb) and not any(
+            c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verb.children)
         if key in lexicon.MOVE_VERBS and not stays:
             if arg.dep_ in ("dobj", "nsubjpass") or (arg.dep_ == "nsubj" and key in lexicon.LEAVE_VERBS):
                 return "change"  # "withdraw 12,000 troops", "12,000 troops will leave"
         if key in lexicon.CHANGE_VERBS and arg.dep_ in ("dobj", "nsubjpass"):
             return "change"  # "3,000 troops were cut"
+    if verbs and _before_then(verbs[0]):
+        return "previous_level"  # "France had about 2,400 troops there", "200 had been stationed"
     return "level"
+
+
+def _prospective(verb: Token) -> bool:
+    """"will station", "to deploy", "would be based": not done yet."""
+    return verb.tag_ == "VB" or any(c.dep_ == "aux" and c.lower_ in ("will", "would", "'ll", "shall") for c in verb.children)
+
+
+def _before_then(verb: Token) -> bool:
+    """A level that held before what the article reports: the past perfect, or 'once had'."""
+    past_perfect = verb.lemma_ != "have" and any(c.dep_ in ("aux", "auxpass") and c.lower_ == "had" for c in verb.children)
+    return past_perfect or any(c.lower_ in ("once", "previously", "formerly") for c in verb.children)
 
 
 def _lead_words(doc: Doc, c: _Candidate) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from .entities import clean_name, collect_entities
 from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
+from .units import with_unit
 
 MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
                       r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)
@@ -110,7 +111,7 @@ class Extractor:
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
                                 self._is_country)
-        figures = [self._located(f, context) for f in found]
+        figures = [with_unit(self._located(f, context)) for f in found]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
