@@ -72,3 +72,15 @@ def test_short_items_keep_clause_places_only(extractor):
                       "It wounded 18 service members, officials said.", published="2021-08-27T08:00:00Z")
     [wounded] = [f for f in extractor.extract(normalize(raw)).figures if f.value == 18]
     assert wounded.location is None and wounded.location_from is None
+
+
+def test_a_dateline_holding_an_alias_is_one_place_and_does_not_break_extraction(extractor):
+    # "AU" (African Union) inside "PORT-AU-PRINCE" made two overlapping entity spans: the
+    # whole article failed to extract.
+    text = ("PORT-AU-PRINCE, Haiti (AP) — About 400 Kenyan police officers landed in the capital on Tuesday. "
+            "Kenya has pledged 1,000 officers, officials said.")
+    raw = RawDocument(kind="text", origin="haiti.txt", title="Kenyan police land in Haiti", text=text,
+                      published="2024-06-25T21:40:00Z")
+    article = extractor.extract(normalize(raw))
+    assert "Port-au-Prince" in {e.canonical for e in article.entities}
+    assert "African Union" not in {e.canonical for e in article.entities}

@@ -79,6 +79,11 @@ class Canonicalizer:
             found = self._by_code.get(code) if code else None
         return found or self._one_edit_away(k)
 
+    def speaks_for_country(self, text: str) -> bool:
+        """An institution that acts for a country ("the Pentagon", "the Kremlin"), not a place."""
+        k = key(text)
+        return k in self.aliases and self.aliases[k].canonical in self.alias_countries
+
     def place(self, text: str) -> Resolved | None:
         """A country or capital named by ``text`` (no demonyms), for finding places NER missed."""
         k = key(text)

@@ -97,7 +97,8 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
     items = []
     for (figure, hint), lead in zip(group, leads):
         if figure.category == "troops":
-            actor = _country(hint.actor, canon) or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon)
+            actor = (_organisation_in(figure.counts, canon) or _country(hint.actor, canon)
+                     or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon))
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
         items.append(_Item(figure, actor, lead, tuple(p for p in (_place(a, canon) for a in hint.also_places) if p)))
@@ -314,6 +315,22 @@ def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Cano
             if country is not None and country.canonical != location:
                 return country.canonical
     return None
+
+
+# Forces that are an organisation's: "NATO troops", "UN peacekeepers", "AU soldiers".
+FORCE_OWNERS = {"NATO", "United Nations", "European Union", "African Union"}
+_PEACEKEEPERS = re.compile(r"\b(?:peacekeep\w*|blue helmets)\b", re.I)
+
+
+def _organisation_in(counts: str, canon: Canonicalizer) -> str | None:
+    """The organisation whose force is counted, named in the counted phrase."""
+    for size in (3, 2, 1):
+        words = counts.split()
+        for i in range(len(words) - size + 1):
+            resolved = canon.aliases.get(key(" ".join(words[i : i + size])))
+            if resolved is not None and resolved.canonical in FORCE_OWNERS:
+                return resolved.canonical
+    return "United Nations" if _PEACEKEEPERS.search(counts) and not _country_in(counts, canon) else None
 
 
 def _country_in(counts: str, canon: Canonicalizer) -> str | None:

@@ -125,7 +125,9 @@ class Extractor:
 
     def _place_name(self, text: str) -> str | None:
         name = clean_name(text, "GPE")
-        return self.canon.resolve(name, "GPE").canonical if name else None
+        if not name or self.canon.speaks_for_country(name):
+            return None  # "the White House", "the Pentagon": who speaks, not where anything is
+        return self.canon.resolve(name, "GPE").canonical
 
     def _is_country(self, name: str) -> bool:
         resolved = self.canon.country(name)

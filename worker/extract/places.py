@@ -44,7 +44,13 @@ def missed_spans(doc: Doc, canon: Canonicalizer) -> list[Span]:
 
 
 def merge_entities(ents: tuple[Span, ...] | list[Span], extra: list[Span]) -> list[Span]:
-    """The document's entities with the overlapping ones replaced by ``extra``."""
+    """The document's entities with the overlapping ones replaced by ``extra`` (of extras that
+    overlap each other, the longest: "PORT-AU-PRINCE" over the "AU" inside it)."""
+    chosen: list[Span] = []
+    for span in sorted(extra, key=lambda s: (s.start - s.end, s.start)):
+        if not any(span.start < other.end and other.start < span.end for other in chosen):
+            chosen.append(span)
+    extra = chosen
     taken = {i for span in extra for i in range(span.start, span.end)}
     kept = [e for e in ents if not any(i in taken for i in range(e.start, e.end))]
     return sorted([*kept, *extra], key=lambda s: s.start)
