@@ -1,8 +1,9 @@
 """Extraction benchmark: the whole extract stage against a bare ``nlp.pipe`` of the same model.
 
-    .venv/bin/python bench/extract.py [--articles 300] [--batch-size 64]
+    .venv/bin/python bench/extract.py [--articles 300] [--batch-size 64] [--from DIR]
 
-Articles: from ../shared/corpus (beside the repository) when that folder exists, read
+Articles: from DIR when given (``--from tests/data/articles``: the full-length articles,
+txt and whole HTML pages), else from ../shared/corpus (beside the repository) when that folder exists, read
 with worker.sources.files.read_file; otherwise built from the project's own texts, the
 seed article (seeds/000_*.txt) and the items of seeds/feed.xml, each copy with its body
 paragraphs shuffled and every figure's digits replaced (random.Random(7), so the set is
@@ -100,13 +101,13 @@ def seed_documents(count: int, rng: random.Random) -> list[RawDocument]:
     return docs
 
 
-def corpus_documents(count: int, rng: random.Random, max_bytes: int) -> list[RawDocument]:
-    """Article files of the shared corpus (README and other notes skipped), repeated with other figures if few."""
-    files, _ = expand_paths([CORPUS])
-    files = [f for f in files if not f.name.lower().startswith("readme")]
+def corpus_documents(count: int, rng: random.Random, max_bytes: int, folder: Path = CORPUS) -> list[RawDocument]:
+    """Article files of a folder (README, notes and annotations skipped), repeated with other figures if few."""
+    files, _ = expand_paths([folder])
+    files = [f for f in files if not f.name.lower().startswith(("readme", "annotations", "baseline"))]
     found: list[RawDocument] = []
     for path in files:
-        found.extend(d for d in read_file(path, Overrides(), max_bytes, roots=[CORPUS]) if isinstance(d, RawDocument))
+        found.extend(d for d in read_file(path, Overrides(), max_bytes, roots=[folder]) if isinstance(d, RawDocument))
         if len(found) >= count:
             break
     docs = found[:count]
@@ -116,10 +117,11 @@ def corpus_documents(count: int, rng: random.Random, max_bytes: int) -> list[Raw
     return docs
 
 
-def build_articles(count: int, settings: Settings) -> tuple[list[Article], str]:
+def build_articles(count: int, settings: Settings, folder: Path | None = None) -> tuple[list[Article], str]:
     rng = random.Random(7)
-    docs = corpus_documents(count, rng, settings.max_file_bytes) if CORPUS.is_dir() else []
-    source = f"{CORPUS} ({len(docs)} documents)"
+    folder = folder or CORPUS
+    docs = corpus_documents(count, rng, settings.max_file_bytes, folder) if folder.is_dir() else []
+    source = f"{folder} ({len(docs)} documents)"
     if not docs:
         docs = seed_documents(count, rng)
         source = "seeds/ (seed article and feed items, paragraphs shuffled, figures varied)"
@@ -156,10 +158,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--from", dest="folder", type=Path, help="Read the articles from this folder (recursively).")
     args = parser.parse_args()
 
     settings = Settings()
-    articles, source = build_articles(args.articles, settings)
+    articles, source = build_articles(args.articles, settings, args.folder.resolve() if args.folder else None)
     texts = parsed_texts(articles)
     nlp = load_model(settings.spacy_model)
     unused = [pipe for pipe in nlp.pipe_names if pipe not in NEEDED_PIPES]

@@ -133,3 +133,26 @@ def test_parse_number_digits_after_scale_are_a_second_number():
 
 def test_parse_number_detached_suffix():
     assert parse_number(["2.5", "m"]) == pytest.approx(2_500_000)
+
+
+def test_looking_for_a_phone_number_is_linear_in_a_run_of_bare_numbers(nlp, monkeypatch):
+    """Issue 18 item 14: every number of a long run scanned the whole run (355 s for 109 KB)."""
+    from worker.extract import figures
+
+    calls = {"n": 0}
+    real = figures._phone_part
+
+    def counting(token):
+        calls["n"] += 1
+        return real(token)
+
+    monkeypatch.setattr(figures, "_phone_part", counting)
+
+    def scans(count: int) -> int:
+        calls["n"] = 0
+        figures.find_figures(nlp(" ".join(str(7 + i % 90) for i in range(count)) + " troops."))
+        return calls["n"]
+
+    small, large = scans(400), scans(1600)
+    assert large <= 4 * small * 1.2, (small, large)  # four times the numbers, about four times the work
+    assert figures._is_phone(nlp("Call +1-888-407-4747 now."), 2, 3)

@@ -330,6 +330,9 @@ class EventRecord(Contract):
     summary: str = ""
 
 
+MAX_EVENT_WORDS = 32
+
+
 class EventQuery(Contract):
     text: str = Field(default="", description="words matched against actor, location, type and the reports' sentences")
     type: EventType | None = None
@@ -343,3 +346,11 @@ class EventQuery(Contract):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return _as_utc(value)
+
+    @field_validator("text")
+    @classmethod
+    def _few_words(cls, value: str) -> str:
+        # Every word is one more condition on every record: a paragraph is not a query.
+        if len(value.split()) > MAX_EVENT_WORDS:
+            raise ValueError(f"at most {MAX_EVENT_WORDS} words, got {len(value.split())}: narrow it with --type, --location, --actor")
+        return value

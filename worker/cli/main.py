@@ -158,7 +158,7 @@ class _progress:
 @click.option("--since", help="Published on or after this date.")
 @click.option("--until", help="Published on or before this date.")
 @click.option("--size", default=10, show_default=True, type=click.IntRange(0, 1000))
-@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 1_000_000_000))
 @click.option("--no-facets", is_flag=True, help="Skip facet counts.")
 @click.option("--duplicates", "include_duplicates", is_flag=True,
               help="Also list near-copies (wire copies, amp twins); by default each shows once, as its original.")

@@ -171,12 +171,17 @@ def _is_age(doc: Doc, start: int, end: int) -> bool:
     return before in ("aged", "age") or bool(re.match(r"^(?:- )?years? (?:- )?old|^-year-old", after))
 
 
+# A phone number is a few groups and their separators: looking further than this for its
+# other parts made a run of bare numbers quadratic (109 KB of numbers took 355 s).
+PHONE_REACH = 12
+
+
 def _is_phone(doc: Doc, start: int, end: int) -> bool:
     """Digit groups joined by spaces, hyphens, dots or brackets, 7+ digits and no commas."""
     left, right = start, end
-    while left > 0 and _phone_part(doc[left - 1]):
+    while left > max(0, start - PHONE_REACH) and _phone_part(doc[left - 1]):
         left -= 1
-    while right < len(doc) and _phone_part(doc[right]):
+    while right < min(len(doc), end + PHONE_REACH) and _phone_part(doc[right]):
         right += 1
     tokens = doc[left:right]
     digits = sum(c.isdigit() for t in tokens for c in t.text)

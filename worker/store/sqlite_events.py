@@ -156,8 +156,9 @@ def search_events(conn: sqlite3.Connection, query: EventQuery) -> list[EventReco
         where.append("date <= ?")
         params.append(iso(query.until))
     for word in query.text.split():
-        where.append("search_text LIKE ?")
-        params.append(f"%{word}%")
+        # Words are matched as written: "%" and "_" are not wildcards here.
+        where.append("instr(lower(search_text), ?) > 0")
+        params.append(word.lower())
     rows = conn.execute(f"SELECT doc FROM event_records WHERE {' AND '.join(where)} "
                         "ORDER BY date IS NULL, date, key LIMIT ?", (*params, query.size))
     return [EventRecord.model_validate_json(doc) for (doc,) in rows]
