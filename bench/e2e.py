@@ -156,6 +156,7 @@ def bench_workdir(name: str, **settings: str) -> tuple[Path, str]:
         "NEWSWORKER_BROKER_URL": REDIS_URL,
         "NEWSWORKER_QUEUE": queue,
         "NEWSWORKER_DATA_DIR": str(workdir / "var"),
+        "NEWSWORKER_SETTLE_SECONDS": "0",  # the bench writes its files just before sending them
         "NEWSWORKER_FEEDS__REGISTRY": str(workdir / "feeds.toml"),
         **settings,
     })

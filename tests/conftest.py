@@ -25,6 +25,8 @@ def env_settings(tmp_path, monkeypatch):
         if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("NEWSWORKER_DATA_DIR", str(tmp_path / "var"))
+    # Tests write a file and ingest it at once: no waiting for it to settle.
+    monkeypatch.setenv("NEWSWORKER_SETTLE_SECONDS", "0")
     monkeypatch.chdir(tmp_path)
 
     def make(**overrides) -> Settings:
@@ -58,6 +60,7 @@ def broker_env(tmp_path, monkeypatch):
         "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
         # Workers read only their inbox folders: this test's folder and the seeds it sends.
         "NEWSWORKER_INBOX_DIRS": json.dumps([str(tmp_path), str(SEEDS)]),
+        "NEWSWORKER_SETTLE_SECONDS": "0",
     }
     for name in list(os.environ):
         if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):

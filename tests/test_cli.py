@@ -160,7 +160,8 @@ def test_console_script_runs_the_readme_flow(tmp_path):
     exe = Path(sys.executable).with_name("newsworker")
     if not exe.exists():
         pytest.skip("newsworker console script not installed in this environment")
-    env = {"PATH": str(exe.parent), "HOME": str(tmp_path), "NEWSWORKER_DATA_DIR": str(tmp_path / "var")}
+    env = {"PATH": str(exe.parent), "HOME": str(tmp_path), "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+           "NEWSWORKER_SETTLE_SECONDS": "0"}
     subprocess.run([str(exe), "ingest", str(SEEDS)], check=True, env=env, cwd=tmp_path, capture_output=True)
     out = subprocess.run([str(exe), "search", "troop drawdown"], check=True, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert "US reduction of troops in Iraq is complete" in out.stdout

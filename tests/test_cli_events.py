@@ -24,6 +24,7 @@ def run(tmp_path_factory, nlp):
     for k in saved:
         del os.environ[k]
     os.environ["NEWSWORKER_DATA_DIR"] = str(home / "var")
+    os.environ["NEWSWORKER_SETTLE_SECONDS"] = "0"
     feed = home / "articles.ndjson"
     with feed.open("w", encoding="utf-8") as out:
         for line in ARTICLES.read_text(encoding="utf-8").splitlines():
@@ -39,6 +40,7 @@ def run(tmp_path_factory, nlp):
     assert "50 indexed, 0 already present, 0 failed" in invoke("ingest", str(feed)).stdout
     yield invoke
     del os.environ["NEWSWORKER_DATA_DIR"]
+    del os.environ["NEWSWORKER_SETTLE_SECONDS"]
     os.environ.update(saved)
 
 

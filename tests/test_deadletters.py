@@ -54,7 +54,8 @@ def redis_env(tmp_path, monkeypatch):
         if name.startswith("NEWSWORKER_") and not name.startswith("NEWSWORKER_TEST_"):
             monkeypatch.delenv(name)
     queue = f"newsworker-test-{uuid.uuid4().hex[:8]}"
-    env = {"NEWSWORKER_REDIS_URL": REDIS_URL, "NEWSWORKER_QUEUE": queue, "NEWSWORKER_DATA_DIR": str(tmp_path / "var")}
+    env = {"NEWSWORKER_REDIS_URL": REDIS_URL, "NEWSWORKER_QUEUE": queue, "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+           "NEWSWORKER_SETTLE_SECONDS": "0"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)

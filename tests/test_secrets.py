@@ -114,6 +114,7 @@ def test_secrets_stay_out_of_logs_and_status(private_redis, es_cluster, es_prefi
         "NEWSWORKER_REDIS_URL": private_redis,
         "NEWSWORKER_QUEUE": "secrets-test",
         "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+        "NEWSWORKER_SETTLE_SECONDS": "0",
         "NEWSWORKER_INBOX_DIRS": json.dumps([str(inbox)]),
         "NEWSWORKER_STORE": "elasticsearch",
         "NEWSWORKER_ES__URL": f"http://127.0.0.1:{port}",

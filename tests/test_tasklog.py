@@ -196,7 +196,7 @@ def test_cli_writes_json_lines_when_log_format_is_json(tmp_path):
     exe = Path(sys.executable).with_name("newsworker")
     if not exe.exists():
         pytest.skip("newsworker console script not installed in this environment")
-    env = {"PATH": str(exe.parent), "HOME": str(tmp_path), "NEWSWORKER_DATA_DIR": str(tmp_path / "var"),
+    env = {"PATH": str(exe.parent), "HOME": str(tmp_path), "NEWSWORKER_DATA_DIR": str(tmp_path / "var"), "NEWSWORKER_SETTLE_SECONDS": "0",
            "NEWSWORKER_LOG_FORMAT": "json", "NEWSWORKER_ES__API_KEY": "never-log-this-key"}
     if os.environ.get("NEWSWORKER_TEST_REDIS_URL"):
         env["NEWSWORKER_TEST_REDIS_URL"] = os.environ["NEWSWORKER_TEST_REDIS_URL"]

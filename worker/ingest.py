@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 def ingest_files(
     paths: Sequence[Path], store: ArticleStore, extractor: Extractor, overrides: Overrides, max_bytes: int,
-    *, roots: Sequence[Path],
+    *, roots: Sequence[Path], settle_seconds: float = 0.0,
 ) -> BatchReport:
-    """Index the files at ``paths``; each must lie (links resolved) under one of ``roots``."""
-    items = (item for path in paths for item in read_file(path, overrides, max_bytes, roots=roots))
+    """Index the files at ``paths``; each must lie (links resolved) under one of ``roots`` and
+    be unchanged for ``settle_seconds``."""
+    items = (item for path in paths for item in read_file(path, overrides, max_bytes, roots=roots, settle_seconds=settle_seconds))
     return ingest_documents(items, store, extractor)
 
 

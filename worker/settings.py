@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     countries_file: Path = DEFAULT_CONFIG_DIR / "countries.toml"
     files_per_task: int = Field(default=25, ge=1, le=10_000)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # A file modified less than this long ago is still being written: refused, not stored half.
+    settle_seconds: float = Field(default=2.0, ge=0, le=3600)
     task_max_retries: int = Field(default=5, ge=0, le=50)
     # First retry delay when the store is unavailable; it doubles each retry, capped at 10 minutes.
     # After task_max_retries the batch is parked as a dead letter (`newsworker dead-letters`).

@@ -37,6 +37,7 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
         runtime.settings.max_file_bytes,
         # From the worker's own settings, never from the message: a forged task names any path.
         roots=runtime.settings.inbox_dirs,
+        settle_seconds=runtime.settings.settle_seconds,
     ))
     log.info(
         "ingest_paths task=%s files=%d indexed=%d duplicates=%d failed=%d seconds=%.2f",

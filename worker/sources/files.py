@@ -83,7 +83,7 @@ def _stays_inside(path: Path, folder: Path) -> bool:
 
 
 def read_file(
-    path: Path, overrides: Overrides, max_bytes: int, *, roots: Sequence[Path]
+    path: Path, overrides: Overrides, max_bytes: int, *, roots: Sequence[Path], settle_seconds: float = 0.0
 ) -> Iterator[RawDocument | Failure]:
     """Every document in one file, or a Failure naming the file (or record) and why.
 
@@ -92,7 +92,7 @@ def read_file(
     """
     origin = str(path)
     try:
-        data = read_regular(path, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES")
+        data = read_regular(path, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES", settle_seconds)
         meta = _Provenance(overrides, read_sidecar(path, roots, max_bytes))
         suffix = path.suffix.lower()
         if suffix in NDJSON_EXTENSIONS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,8 +42,12 @@ def resolved_roots(roots: Sequence[Path]) -> list[Path]:
     return [Path(root).resolve() for root in roots]
 
 
-def read_regular(path: Path, roots: Sequence[Path], max_bytes: int, limit_name: str) -> bytes:
-    """The bytes of the regular file at ``path`` (under ``roots``), at most ``max_bytes``."""
+def read_regular(path: Path, roots: Sequence[Path], max_bytes: int, limit_name: str, settle_seconds: float = 0.0) -> bytes:
+    """The bytes of the regular file at ``path`` (under ``roots``), at most ``max_bytes``.
+
+    A file changed in the last ``settle_seconds``, or while it was read, is still being
+    written: refused, so a half-written file is never stored as an article.
+    """
     origin = str(path)
     real = inside(path, roots)
     try:
@@ -65,10 +70,16 @@ def read_regular(path: Path, roots: Sequence[Path], max_bytes: int, limit_name: 
             raise InputError(origin, f"not a regular file ({_kind(info.st_mode)}): only regular files are read")
         if info.st_size > max_bytes:
             raise InputError(origin, f"file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit ({limit_name})")
+        if settle_seconds and time.time() - info.st_mtime < settle_seconds:
+            raise InputError(origin, f"modified less than {settle_seconds:g} s ago, still being written: ingest it again "
+                                     "when it is complete (NEWSWORKER_SETTLE_SECONDS)")
         try:
             data = handle.read(max_bytes + 1)
         except OSError as exc:
             raise InputError(origin, f"cannot read: {exc.strerror or exc}") from None
+        after = os.fstat(handle.fileno())
+        if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+            raise InputError(origin, "changed while it was read, still being written: ingest it again when it is complete")
     if len(data) > max_bytes:  # grew while we read
         raise InputError(origin, f"file is over the {max_bytes:,}-byte limit ({limit_name})")
     return data
