@@ -29,6 +29,9 @@ def key(text: str) -> str:
     return " ".join(_LEADING_THE.sub("", text.strip()).replace(".", "").casefold().split())
 
 
+FUZZY_MEMORY = 50_000
+
+
 class Canonicalizer:
     def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved],
                  place_names: frozenset[str] = frozenset(), capitals: dict[str, Resolved] | None = None,
@@ -48,6 +51,7 @@ class Canonicalizer:
         self.alias_countries = alias_countries or {}
         self._fuzzy = {k: v for k, v in countries.items() if len(k) >= MIN_FUZZY_LENGTH and " " not in k}
         self._by_code = {v.iso_code: v for v in countries.values() if v.iso_code}
+        self._fuzzy_seen: dict[str, Resolved | None] = {}
 
     @classmethod
     def from_files(cls, aliases_file: Path, countries_file: Path) -> "Canonicalizer":
@@ -94,6 +98,15 @@ class Canonicalizer:
     def _one_edit_away(self, k: str) -> Resolved | None:
         if len(k) < MIN_FUZZY_LENGTH:
             return None
+        # Every place of every article asks; the same few names come back again and again.
+        if k in self._fuzzy_seen:
+            return self._fuzzy_seen[k]
+        if len(self._fuzzy_seen) > FUZZY_MEMORY:
+            self._fuzzy_seen.clear()
+        self._fuzzy_seen[k] = found = self._nearest(k)
+        return found
+
+    def _nearest(self, k: str) -> Resolved | None:
         matches = {v for name, v in self._fuzzy.items() if abs(len(name) - len(k)) <= 1 and one_edit(name, k)}
         return matches.pop() if len(matches) == 1 else None
 

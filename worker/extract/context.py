@@ -136,13 +136,18 @@ def build_context(
     for name, base, doc in parts:
         text = fields.setdefault(name, FieldText())
         text.sentence_starts.extend(base + s.start_char for s in doc.sents)
+        # Computed once a piece: doc.text is rebuilt on every access.
+        dateline_end = _dateline_end(doc.text) if base == 0 else None
         for ent in doc.ents:
-            if ent.label_ not in PLACE_LABELS or not _is_setting(ent) or not (canonical := resolve(ent.text)):
+            in_dateline = dateline_end is not None and ent.end_char <= dateline_end
+            if ent.label_ not in PLACE_LABELS or not (in_dateline or _is_setting(ent)):
+                continue
+            if not (canonical := resolve(ent.text)):
                 continue
             named, kind = _with_place_noun(ent, canonical, is_country)
             mention = PlaceMention(named, base + ent.start_char, kind)
             text.places.append(mention)
-            if name == "body" and _in_dateline(ent, base):
+            if name == "body" and in_dateline:
                 datelines.append(mention)
     for text in fields.values():
         text.sentence_starts.sort()
@@ -171,19 +176,17 @@ def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> Kind:
     return "city"
 
 
-def _in_dateline(ent: Span, base: int) -> bool:
-    """A place before the dash of a wire dateline: "KABUL —", "PORT-AU-PRINCE, Haiti (AP) —"."""
-    if base != 0:
-        return False
-    head = ent.doc.text[:120]
+def _dateline_end(text: str) -> int | None:
+    """Where a wire dateline ends: "KABUL —", "PORT-AU-PRINCE, Haiti (AP) —" (None: no dateline)."""
+    head = text[:120]
     dash = re.search(r"\s[—–-]{1,2}\s|\)\s*[—–-]", head)
-    return bool(dash) and ent.end_char <= dash.start() + 1 and not re.search(r"[.!?]", head[: ent.start_char])
+    if not dash or re.search(r"[.!?]", head[: dash.start()]):
+        return None
+    return dash.start() + 1
 
 
 def _is_setting(ent: Span) -> bool:
     root = ent.root
-    if _in_dateline(ent, 0) and ent.start_char < 40:
-        return True
     if root.dep_ == "pobj" and root.head.lower_ == "from":
         return False  # where someone came from ("a flight from Bangkok") is not where the story is
     if root.dep_ == "nsubj":

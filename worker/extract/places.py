@@ -111,6 +111,9 @@ def _known_cities(doc: Doc, canon: Canonicalizer, owner: dict, taken: set[int]) 
     out: list[Span] = []
     i = 0
     while i < len(doc):
+        if not doc[i].text[:1].isupper():  # a name starts with a capital: skip the rest cheaply
+            i += 1
+            continue
         match = None
         for end in range(min(len(doc), i + 3), i, -1):
             span = doc[i:end]
