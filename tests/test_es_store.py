@@ -52,7 +52,7 @@ def test_setup_installs_templates_and_first_indices_behind_aliases(es_cluster, e
     assert aliases[f"{es_prefix}-articles"] == {}
     assert aliases[f"{es_prefix}-articles-write"]["is_write_index"] is True
     events = store.client.indices.get_alias(index=f"{es_prefix}-events-v1").body[f"{es_prefix}-events-v1"]["aliases"]
-    assert set(events) == {f"{es_prefix}-events", f"{es_prefix}-events-write"}
+    assert set(events) == {f"{es_prefix}-events", f"{es_prefix}-events-write", f"{es_prefix}-events-complete"}
     # The index got its mapping from the templates: nested figures, the English analyser.
     mapping = store.client.indices.get_mapping(index=f"{es_prefix}-articles-v1").body
     properties = next(iter(mapping.values()))["mappings"]["properties"]
@@ -265,8 +265,10 @@ def test_generations_swap_rollback_and_drop(store, es_prefix):
     swapped = store.versions()
     assert (swapped.live.version, swapped.previous.version) == (2, 1)
     aliases = _aliases(store)
-    assert aliases[f"{es_prefix}-articles-v1"]["aliases"] == {}
+    # v1 keeps only the mark of a generation that was complete: rollback may go back to it.
+    assert aliases[f"{es_prefix}-articles-v1"]["aliases"] == {f"{es_prefix}-articles-complete": {}}
     assert aliases[f"{es_prefix}-articles-v2"]["aliases"][f"{es_prefix}-articles-write"]["is_write_index"] is True
+    assert f"{es_prefix}-articles-complete" in aliases[f"{es_prefix}-articles-v2"]["aliases"]
     # Writes now land in v2 only; the old generation is kept as it was.
     store.upsert([_article("late", "Late story", "Troops again.", entities=[_ent("Iraq")])])
     assert store.count(target) == 4 and store.count(first.live) == 3

@@ -154,6 +154,20 @@ def test_rollback_restores_the_old_generation(rebuild_store, extractor, seeded):
         reindexing.rollback(rebuild_store)
 
 
+def test_rollback_never_makes_a_half_built_generation_live(rebuild_store, extractor, seeded):
+    """Issue 18 item 8: a reindex killed mid-way left v2 half-built; after a later complete
+    reindex (v3), --rollback made v2 live with part of the articles."""
+    half = rebuild_store.create_next_version()  # the killed run: created, partly loaded, never swapped
+    rebuild_store.load_into(half, [rebuild_store.get(seeded[0])])
+    reindexing.run(rebuild_store, extractor)  # a later run that finishes: v3
+    assert rebuild_store.versions().live.version == 3
+
+    report = reindexing.rollback(rebuild_store)
+
+    assert (report.from_version, report.to_version, report.articles) == (3, 1, 4)
+    assert rebuild_store.versions().live.version == 1
+
+
 class _FailsOn(Extractor):
     """The real extractor, except that the articles named fail the way a crashing one does."""
 

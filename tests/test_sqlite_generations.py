@@ -45,7 +45,7 @@ def test_next_generation_is_a_file_beside_the_store_and_swaps_atomically(store, 
     assert store.count(target) == 1 and store.stats().articles == 3  # not live yet
     store.swap_to(target)
     pointer = json.loads((tmp_path / "newsworker.generations.json").read_text())
-    assert pointer == {"live": 2, "previous": 1}
+    assert pointer == {"live": 2, "previous": 1, "complete": [1, 2]}
     assert store.stats().articles == 1 and store.stats().location == target.name
     assert [h.id for h in store.search(SearchQuery(text="drawdown")).hits] == [IRAQ.id]
 

@@ -28,7 +28,10 @@ def versions(client: Elasticsearch, family: Family, where: str) -> IndexVersions
     numbered = sorted((v, name) for name in indices if (v := family.version_of(name)) is not None)
     kept = [IndexVersion(name=name, version=v, articles=count(client, name, where, refresh=False)) for v, name in numbered]
     live = next((k for k in kept if k.name in readers), None)
-    below = [k for k in kept if live is not None and k.version < live.version]
+    complete = {name for name, entry in indices.items() if family.complete_alias in entry.get("aliases", {})}
+    # Indices made before the marker existed carry none: then every one counts, as it did.
+    finished = (lambda k: k.name in complete) if complete else (lambda k: True)
+    below = [k for k in kept if live is not None and k.version < live.version and finished(k)]
     return IndexVersions(live=live, previous=below[-1] if below else None, kept=kept)
 
 
@@ -70,7 +73,10 @@ def swap(client: Elasticsearch, family: Family, live: IndexVersion | None, targe
     actions += [
         {"add": {"index": target.name, "alias": family.read_alias}},
         {"add": {"index": target.name, "alias": family.write_alias, "is_write_index": True}},
+        {"add": {"index": target.name, "alias": family.complete_alias}},
     ]
+    if live is not None:
+        actions.append({"add": {"index": live.name, "alias": family.complete_alias}})
     with translated(f"moving the aliases {family.read_alias} and {family.write_alias} to {target.name}", where):
         client.indices.update_aliases(actions=actions)
 

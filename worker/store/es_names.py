@@ -26,6 +26,12 @@ class Family:
         return f"{self.base}-write"
 
     @property
+    def complete_alias(self) -> str:
+        """On every generation that was ever made live: a rebuild that finished and was
+        verified. Rollback goes only to those, never to a half-built index."""
+        return f"{self.base}-complete"
+
+    @property
     def pattern(self) -> str:
         return f"{self.base}-v*"
 

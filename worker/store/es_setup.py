@@ -56,7 +56,7 @@ def _first_generation(client: Elasticsearch, family: Family, where: str, report:
             "(an interrupted setup or reindex?); point the aliases at the right one (POST _aliases) "
             "or delete those indices, then run `newsworker es setup` again"
         )
-    aliases = {family.read_alias: {}, family.write_alias: {"is_write_index": True}}
+    aliases = {family.read_alias: {}, family.write_alias: {"is_write_index": True}, family.complete_alias: {}}
     _create(client, family.index(1), aliases, where, report)
 
 

@@ -236,7 +236,8 @@ class SqliteStore(ArticleStore):
                 f"no previous SQLite generation of {self.base} to roll back to; "
                 "a reindex keeps the generation it replaces until it is dropped"
             )
-        older = [v for v in self.generations.kept() if v < previous]
+        complete = self.generations.read().complete
+        older = [v for v in self.generations.kept() if v < previous and v in complete]
         self._switch(self.generations.read().live, previous, previous=older[-1] if older else None)
         return self._version(previous)
 
@@ -253,7 +254,8 @@ class SqliteStore(ArticleStore):
         # Failures are the ingest log, not derived data: carry them so `status` keeps them.
         self._carry_failures(self.generations.path(live), conn)
         self._targets.pop(to).close()
-        self.generations.write(Pointer(live=to, previous=previous))
+        done = self.generations.read().complete | {live, to}
+        self.generations.write(Pointer(live=to, previous=previous, complete=done))
         self.close()
 
     def _carry_failures(self, source: Path, conn: sqlite3.Connection) -> None:

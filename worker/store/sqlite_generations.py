@@ -26,6 +26,9 @@ SIDECARS = ("-wal", "-shm", "-journal")
 class Pointer:
     live: int
     previous: int | None
+    # Generations that were ever made live: finished and verified rebuilds (1, the base file,
+    # always). Rollback goes only to these, never to a half-built file.
+    complete: frozenset[int] = frozenset({1})
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ class Generations:
         """The pointer; without a pointer file the base file is live and nothing precedes it."""
         try:
             data = json.loads(self.pointer_path.read_text(encoding="utf-8"))
-            return Pointer(live=int(data["live"]), previous=_optional_int(data.get("previous")))
+            live, previous = int(data["live"]), _optional_int(data.get("previous"))
+            # A pointer written before "complete" existed: what it names was live once.
+            done = data.get("complete", [1, live, *([previous] if previous is not None else [])])
+            return Pointer(live=live, previous=previous, complete=frozenset(int(v) for v in done) | {1, live})
         except FileNotFoundError:
             return Pointer(live=1, previous=None)
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -69,7 +75,8 @@ class Generations:
     def previous(self) -> int | None:
         """What rollback restores: the generation live before the last swap, if still kept,
         else the newest kept one below live."""
-        pointer, kept = self.read(), self.kept()
+        pointer = self.read()
+        kept = [v for v in self.kept() if v in pointer.complete]
         if pointer.previous is not None and pointer.previous in kept and pointer.previous != pointer.live:
             return pointer.previous
         older = [v for v in kept if v < pointer.live]
@@ -78,7 +85,8 @@ class Generations:
     def write(self, pointer: Pointer) -> None:
         """Replace the pointer in one step; durable before it returns."""
         self.pointer_path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"live": pointer.live, "previous": pointer.previous}) + "\n"
+        body = json.dumps({"live": pointer.live, "previous": pointer.previous,
+                           "complete": sorted(pointer.complete | {pointer.live})}) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=self.pointer_path.name + ".", dir=self.pointer_path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
