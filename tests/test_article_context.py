@@ -84,3 +84,18 @@ def test_a_dateline_holding_an_alias_is_one_place_and_does_not_break_extraction(
     article = extractor.extract(normalize(raw))
     assert "Port-au-Prince" in {e.canonical for e in article.entities}
     assert "African Union" not in {e.canonical for e in article.entities}
+
+
+def test_a_body_past_the_parse_cap_is_read_in_part_said_and_kept_whole(nlp):
+    """Issue 18 item 13: a 5 MB paragraph needed 12 GB to parse; only a bounded part is parsed."""
+    from worker.extract import Extractor
+
+    capped = Extractor(nlp, max_parse_chars=2_000)
+    first = "About 2,500 US troops remain in Iraq, officials said. "
+    later = "Some 7,000 British troops were sent to Estonia. " * 300
+    article = capped.extract(normalize(RawDocument(kind="text", origin="long.txt", title="A long one", text=first + later,
+                                                   published="2021-01-15T08:00:00Z")))
+    values = {f.value for f in article.figures if f.field == "body"}
+    assert 2500 in values and max(f.start for f in article.figures if f.field == "body") < 2_000
+    assert article.body.endswith("Estonia.") and len(article.body) > 10_000
+    assert article.notes and "first 2,000" in article.notes[0] and "NEWSWORKER_MAX_PARSE_CHARS" in article.notes[0]

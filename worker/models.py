@@ -152,6 +152,7 @@ class Article(Contract):
     simhash: str = ""
     duplicate_of: str | None = None
     extractor_version: str | None = None
+    notes: list[str] = Field(default=[], description="what the extractor could not do in full, e.g. a body parsed in part")
     entities: list[Entity] = []
     figures: list[Figure] = []
     events: list[EventMention] = []

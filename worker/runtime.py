@@ -28,7 +28,8 @@ class Runtime:
     @cached_property
     def extractor(self) -> Extractor:
         canonicalizer = Canonicalizer.from_files(self.settings.aliases_file, self.settings.countries_file)
-        return Extractor(load_model(self.settings.spacy_model), canonicalizer=canonicalizer)
+        return Extractor(load_model(self.settings.spacy_model), canonicalizer=canonicalizer,
+                         max_parse_chars=self.settings.max_parse_chars)
 
     @cached_property
     def fetcher(self) -> Fetcher:

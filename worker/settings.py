@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     countries_file: Path = DEFAULT_CONFIG_DIR / "countries.toml"
     files_per_task: int = Field(default=25, ge=1, le=10_000)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Of a longer body only this many characters are parsed for entities, figures and events
+    # (spaCy needs about 2.4 GB per MB of text); the whole text is still stored and searchable.
+    max_parse_chars: int = Field(default=200_000, ge=1_000)
     # A file modified less than this long ago is still being written: refused, not stored half.
     settle_seconds: float = Field(default=2.0, ge=0, le=3600)
     task_max_retries: int = Field(default=5, ge=0, le=50)

@@ -92,6 +92,8 @@ def article(doc: Article, width: int = 88) -> str:
         lines += ["", textwrap.fill("Entities: " + top, width, subsequent_indent="  ")]
     if doc.figures:
         lines += ["", "Figures:"] + [f"  {figure_line(f)}" for f in doc.figures]
+    for note in doc.notes:
+        lines += ["", textwrap.fill(f"Note: {note}", width)]
     lines += ["", *(textwrap.fill(p, width) + "\n" for p in doc.body.split("\n\n"))]
     return "\n".join(lines).rstrip()
 

@@ -26,8 +26,11 @@ MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|m
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
 EXTRACTOR_VERSION = "4"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
-# The parser's memory grows with text length; long bodies are parsed in pieces.
-MAX_CHUNK_CHARS = 100_000
+# The parser's memory grows with the length of what it is given (about 2.4 GB per MB of one
+# paragraph): bodies are parsed in pieces of this size, cut at paragraph or sentence ends.
+MAX_CHUNK_CHARS = 20_000
+# Of a longer body only this much is parsed (the whole text is still stored and searchable).
+DEFAULT_MAX_PARSE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,11 @@ class Extractor:
 
     version = EXTRACTOR_VERSION
 
-    def __init__(self, nlp: Language, batch_size: int = 64, canonicalizer: Canonicalizer | None = None):
+    def __init__(self, nlp: Language, batch_size: int = 64, canonicalizer: Canonicalizer | None = None,
+                 max_parse_chars: int = DEFAULT_MAX_PARSE_CHARS):
         self.nlp = nlp
         self.batch_size = batch_size
+        self.max_parse_chars = max_parse_chars
         self.canon = canonicalizer or Canonicalizer.from_files(
             DEFAULT_CONFIG_DIR / "aliases.toml", DEFAULT_CONFIG_DIR / "countries.toml"
         )
@@ -68,7 +73,7 @@ class Extractor:
 
     def _extract_many(self, articles: Sequence[Article]) -> list[Article | Failure]:
         parsed: dict[int, list[tuple[_Unit, Doc]]] = defaultdict(list)
-        units = list(_units(articles))
+        units = list(_units(articles, self.max_parse_chars))
         try:
             docs = self.nlp.pipe((u.text for u in units), batch_size=self.batch_size)
             for unit, doc in zip(units, docs):
@@ -119,9 +124,16 @@ class Extractor:
                 "figures": figures,
                 "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in found]),
                 "extractor_version": self.version,
+                "notes": self._notes(article),
             }
         )
 
+
+    def _notes(self, article: Article) -> list[str]:
+        if len(article.body) <= self.max_parse_chars:
+            return []
+        return [f"entities, figures and events read from the first {self.max_parse_chars:,} of the body's "
+                f"{len(article.body):,} characters (NEWSWORKER_MAX_PARSE_CHARS); the whole text is stored"]
 
     def _place_name(self, text: str) -> str | None:
         name = clean_name(text, "GPE")
@@ -174,10 +186,10 @@ def _canonical_location(figure: Figure, canon: Canonicalizer) -> Figure:
     return figure.model_copy(update={"location": canon.resolve(place, "GPE").canonical})
 
 
-def _units(articles: Sequence[Article]) -> Iterator[_Unit]:
+def _units(articles: Sequence[Article], max_chars: int) -> Iterator[_Unit]:
     for index, article in enumerate(articles):
         for field in FIELDS:
-            text = article.field_text(field)
+            text = article.field_text(field)[:max_chars]
             for base, chunk in _chunks(text):
                 yield _Unit(index, field, base, chunk)
 
