@@ -99,3 +99,16 @@ def test_a_body_past_the_parse_cap_is_read_in_part_said_and_kept_whole(nlp):
     assert 2500 in values and max(f.start for f in article.figures if f.field == "body") < 2_000
     assert article.body.endswith("Estonia.") and len(article.body) > 10_000
     assert article.notes and "first 2,000" in article.notes[0] and "NEWSWORKER_MAX_PARSE_CHARS" in article.notes[0]
+
+
+def test_a_sentence_of_numbers_keeps_a_bounded_figure_list(nlp):
+    """Issue 18 item 7: 20,000 figures each storing their whole sentence made a 5.4 GB row."""
+    from worker.extract import Extractor
+    from worker.extract.pipeline import MAX_FIGURES, MAX_SENTENCE_CHARS
+
+    numbers = ", ".join(f"{5_000 + 7 * i:,} troops" for i in range(1_500))
+    article = Extractor(nlp, max_parse_chars=100_000).extract(normalize(RawDocument(
+        kind="text", origin="numbers.txt", title="Numbers", text=f"The lists: {numbers}.", published="2021-01-15")))
+    body = [f for f in article.figures if f.field == "body"]
+    assert len(body) <= MAX_FIGURES and all(len(f.sentence) <= MAX_SENTENCE_CHARS for f in body)
+    assert any("figures found" in n for n in article.notes)

@@ -417,3 +417,26 @@ def test_places_spelled_in_two_cases_keep_their_records_apart(store, extractor_f
     extractor_free_ingest(store, [lower])
     assert sorted((r.location, r.article_ids) for r in store.search_events(EventQuery())) == [
         ("Iraq", ["up"]), ("iraq", ["low"])]
+
+
+def test_sqlite_refusing_one_article_keeps_the_rest_of_the_batch(tmp_path, monkeypatch):
+    """Issue 18 item 7: one document SQLite could not hold (sqlite3.DataError) lost the batch."""
+    import sqlite3
+
+    from worker.store import SqliteStore
+
+    store = SqliteStore(tmp_path / "n.db")
+    real = store._upsert_one
+
+    def refuse_big(conn, article):
+        if article.id == "big":
+            raise sqlite3.DataError("string or blob too big")
+        return real(conn, article)
+
+    monkeypatch.setattr(store, "_upsert_one", refuse_big)
+    outcomes = store.upsert([_article("good", "Good", "Troops in Iraq."), _article("big", "Big", "x"),
+                             _article("also", "Also good", "More troops.")])
+    assert [(o.id, o.status) for o in outcomes] == [("good", "created"), ("big", "failed"), ("also", "created")]
+    assert "string or blob too big" in outcomes[1].reason
+    assert store.get("good") and store.get("also") and store.get("big") is None
+    store.close()

@@ -31,6 +31,10 @@ FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 MAX_CHUNK_CHARS = 20_000
 # Of a longer body only this much is parsed (the whole text is still stored and searchable).
 DEFAULT_MAX_PARSE_CHARS = 200_000
+# An article's figures are kept up to this many, each with at most this much of its sentence:
+# a "sentence" of 20,000 numbers made one figure list of 5.4 GB.
+MAX_FIGURES = 1_000
+MAX_SENTENCE_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class Extractor:
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
                                 self._is_country)
-        figures = [with_unit(self._located(f, context)) for f in found]
+        figures = [_short_sentence(with_unit(self._located(f, context))) for f in found[:MAX_FIGURES]]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
@@ -124,16 +128,19 @@ class Extractor:
                 "figures": figures,
                 "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in found]),
                 "extractor_version": self.version,
-                "notes": self._notes(article),
+                "notes": self._notes(article, len(found)),
             }
         )
 
 
-    def _notes(self, article: Article) -> list[str]:
-        if len(article.body) <= self.max_parse_chars:
-            return []
-        return [f"entities, figures and events read from the first {self.max_parse_chars:,} of the body's "
-                f"{len(article.body):,} characters (NEWSWORKER_MAX_PARSE_CHARS); the whole text is stored"]
+    def _notes(self, article: Article, found: int) -> list[str]:
+        notes = []
+        if len(article.body) > self.max_parse_chars:
+            notes.append(f"entities, figures and events read from the first {self.max_parse_chars:,} of the body's "
+                         f"{len(article.body):,} characters (NEWSWORKER_MAX_PARSE_CHARS); the whole text is stored")
+        if found > MAX_FIGURES:
+            notes.append(f"{found:,} figures found; the first {MAX_FIGURES:,} are kept")
+        return notes
 
     def _place_name(self, text: str) -> str | None:
         name = clean_name(text, "GPE")
@@ -158,6 +165,15 @@ class Extractor:
         if owner is None or not abroad:
             return fill_location(figure, context, lambda place: False)
         return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner)
+
+
+def _short_sentence(figure: Figure) -> Figure:
+    """The figure's sentence, cut to a window around the figure when it is no sentence at all."""
+    if len(figure.sentence) <= MAX_SENTENCE_CHARS:
+        return figure
+    at = max(figure.sentence.find(figure.text), 0)
+    start = max(0, at - MAX_SENTENCE_CHARS // 2)
+    return figure.model_copy(update={"sentence": figure.sentence[start : start + MAX_SENTENCE_CHARS]})
 
 
 def _places_needing_countries(found: Found, canon: Canonicalizer) -> Figure:

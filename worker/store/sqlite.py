@@ -120,8 +120,23 @@ class SqliteStore(ArticleStore):
         outcomes = []
         with self._write() as conn:
             for article in articles:
-                outcomes.append(IndexOutcome(id=article.id, origin=article.origin, status=self._upsert_one(conn, article)))
+                outcomes.append(self._upsert_isolated(conn, article))
         return outcomes
+
+    def _upsert_isolated(self, conn: sqlite3.Connection, article: Article) -> IndexOutcome:
+        """One article in a savepoint: what SQLite refuses of this document alone (too big, a
+        value it cannot hold) fails this one and leaves the rest of the batch; a store-level
+        error (disk full, locked) still propagates for the whole batch."""
+        conn.execute("SAVEPOINT article")
+        try:
+            status = self._upsert_one(conn, article)
+        except (sqlite3.DataError, sqlite3.IntegrityError, OverflowError) as exc:
+            conn.execute("ROLLBACK TO article")
+            conn.execute("RELEASE article")
+            return IndexOutcome(id=article.id, origin=article.origin, status="failed",
+                                reason=f"the SQLite store refused this article: {exc}")
+        conn.execute("RELEASE article")
+        return IndexOutcome(id=article.id, origin=article.origin, status=status)
 
     def get(self, article_id: str) -> Article | None:
         row = self.conn.execute("SELECT doc FROM articles WHERE id = ?", (article_id,)).fetchone()
