@@ -440,3 +440,27 @@ def test_sqlite_refusing_one_article_keeps_the_rest_of_the_batch(tmp_path, monke
     assert "string or blob too big" in outcomes[1].reason
     assert store.get("good") and store.get("also") and store.get("big") is None
     store.close()
+
+
+def test_a_full_disk_is_the_stores_fault_not_the_documents(tmp_path):
+    """Issue 18 item 6: disk full was each document's failure ("cannot rollback"), nothing
+    retried or parked. Now it is transient, with the real cause, and nothing is half-written."""
+    import pytest
+
+    from worker.errors import TransientStoreError
+    from worker.store import SqliteStore
+
+    store = SqliteStore(tmp_path / "n.db")
+    store.upsert([_article("first", "First", "Troops in Iraq.")])
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is now full
+    big = [_article(f"a{i}", f"Story {i}", "Troops moved. " * 2_000) for i in range(5)]
+
+    with pytest.raises(TransientStoreError, match="database or disk is full") as caught:
+        store.upsert(big)
+
+    assert "cannot rollback" not in str(caught.value)
+    store.conn.execute("PRAGMA max_page_count = 1073741823")  # space returns
+    assert store.get("a0") is None and store.get("first") is not None
+    assert [o.status for o in store.upsert(big)] == ["created"] * 5
+    store.close()

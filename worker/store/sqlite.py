@@ -24,6 +24,10 @@ BUSY_TIMEOUT_MS = 30_000
 RECENT_FAILURES = 10
 
 
+# What the store's own state causes, not any document: it may pass (space freed, lock released).
+TRANSIENT_SQLITE = ("locked", "busy", "disk is full", "disk I/O error", "unable to open", "readonly")
+
+
 class SqliteStore(ArticleStore):
     """One generation file is live at a time (see sqlite_generations); every connection
     follows the pointer, so a swap made by a reindex in another process is picked up on
@@ -84,12 +88,17 @@ class SqliteStore(ArticleStore):
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite has already rolled back after some errors (a full disk): rolling back
+                # again would only say "cannot rollback" and hide the cause.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise TransientStoreError(f"SQLite store {self.base} is busy: {exc}") from None
+            if any(word in str(exc) for word in TRANSIENT_SQLITE):
+                # Not the documents' fault: the batch is retried, then parked, and feed items
+                # stay pending until their articles are stored.
+                raise TransientStoreError(f"SQLite store {self.base} cannot write now: {exc}") from None
             raise StoreError(f"SQLite store {self.base}: {exc}") from None
 
     def close(self) -> None:
