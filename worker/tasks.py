@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 
 from celery import shared_task
+from celery.exceptions import TaskPredicate
 
 from .errors import TransientStoreError
 from .ingest import ingest_files
@@ -72,7 +73,21 @@ def poll_feeds(self, urls: list[str]) -> list[dict]:
     from .celery_app import runtime_of
 
     runtime = runtime_of(self.app)
-    return [_poll_or_retry(self, runtime, url).model_dump(mode="json") for url in urls]
+    return [_poll_alone(self, runtime, url).model_dump(mode="json") for url in urls]
+
+
+def _poll_alone(task, runtime, url: str):
+    """One feed of a chunk: whatever breaks its poll (a bug met by its data) is its own error,
+    reported for it, and the feeds after it are still polled."""
+    from .feeds.poll import PollReport
+
+    try:
+        return _poll_or_retry(task, runtime, url)
+    except (TransientStoreError, TaskPredicate):  # the store is down (retry), or Celery's own control flow
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported in this feed's result and the task log
+        log.exception("poll of %s failed: %s", url, exc)
+        return PollReport(feed_url=url, status="error", error=f"poll failed: {type(exc).__name__}: {exc}")
 
 
 def _poll_or_retry(task, runtime, url: str):

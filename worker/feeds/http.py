@@ -76,9 +76,9 @@ class Fetcher:
                 raise FetchError(url, "a file: URL found on the network is never read (only http and https)")
             return self._file(url, last_modified)
         headers = {"Accept": accept}
-        if etag:
+        if validator(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if validator(last_modified):
             headers["If-Modified-Since"] = last_modified
         # One deadline over every hop, connection, header and body byte (transport.py).
         with deadline(self.settings.total_timeout):
@@ -133,8 +133,8 @@ class Fetcher:
             status=response.status_code,
             content=content,
             content_type=response.headers.get("content-type", ""),
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+            etag=validator(response.headers.get("etag")),
+            last_modified=validator(response.headers.get("last-modified")),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
 
@@ -222,6 +222,17 @@ def _ssl_detail(exc: Exception) -> str:
     """"self-signed certificate", "Hostname mismatch, ..." out of ssl's message."""
     found = _SSL_REASON.search(str(exc))
     return found.group(1) if found else str(exc)
+
+
+MAX_VALIDATOR = 1024
+
+
+def validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to send back: printable ASCII of reasonable length. Any
+    other (a server's "café" ETag) would make every later request of the feed fail."""
+    if value and len(value) <= MAX_VALIDATOR and value.isascii() and value.isprintable():
+        return value
+    return None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

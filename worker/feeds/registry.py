@@ -25,7 +25,8 @@ HEADER = """\
 class FeedConfig(BaseModel):
     url: str
     name: str | None = None
-    interval_minutes: int = Field(default=30, ge=1)
+    # At most a year: a larger one overflowed the date arithmetic and broke the feed for good.
+    interval_minutes: int = Field(default=30, ge=1, le=366 * 24 * 60)
     full_article: bool = False
 
     @field_validator("url")

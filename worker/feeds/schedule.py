@@ -61,7 +61,8 @@ def after_error(
     errors = state.consecutive_errors + 1
     wait = backoff(interval, errors, cap)
     if status in THROTTLED and retry_after is not None:
-        wait = max(timedelta(seconds=retry_after), interval)
+        # Honoured up to the backoff cap: "Retry-After: <a date in 9999>" must not stop a feed.
+        wait = min(max(timedelta(seconds=min(retry_after, cap.total_seconds())), interval), max(cap, interval))
     return state.model_copy(update={
         "last_status": status,
         "last_polled": now,
