@@ -320,3 +320,23 @@ def test_cases_payloads_are_what_they_claim():
     assert len(zeros_compressed(200 * 1024 * 1024, 31)) < 300_000
     assert billion_laughs().count(b"<!ENTITY") == 10
     assert quadratic_blowup("utf-16").startswith(codecs.BOM_UTF16_LE) and b"<!ENTITY" not in quadratic_blowup("utf-16")
+
+
+def test_slow_article_pages_share_one_budget_per_poll(env_settings, tmp_path, extractor, server):
+    """Issue 18 item 16: each page had its own deadline but a poll had none (3 slow pages: 183 s)."""
+    settings = env_settings(
+        fetch={"allow_private": ["127.0.0.1/32"], "total_timeout": 2, "read_timeout": 5},
+        feeds={"registry": tmp_path / "feeds.toml", "poll_budget_seconds": 1.5},
+    )
+    made = Runtime(settings)
+    made.__dict__["extractor"] = extractor
+    summary = "A teaser that is long enough to be indexed as the article text for this item about troops in Iraq."
+    slow = server.serve("/slow", Reply(200, chunks=endless(b" ", 10_000), pause=0.2, headers={"Content-Type": "text/html"}))
+    items = [{"id": f"s{i}", "title": f"Slow {i}", "summary": summary + f" Item {i}.", "link": f"{slow}?{i}"} for i in range(6)]
+    url = server.serve("/feed.xml", Reply(200, rss(items)))
+    made.registry.add(FeedConfig(url=url, full_article=True))
+    report = made.poller.poll(made.registry.get(url))
+    made.close()
+    assert len(report.report.indexed) == 6  # every item still indexed, from its summary
+    assert "poll budget of 1.5 s spent" in report.problem and "items kept their feed summary" in report.problem
+    assert len(server.hits("/slow")) < 6  # pages past the budget were never asked for

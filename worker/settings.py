@@ -104,6 +104,8 @@ class FeedSettings(BaseModel):
     # How long a worker may hold an item before another may take it over.
     item_lease_seconds: int = Field(default=900, ge=10)
     poll_max_retries: int = Field(default=3, ge=0)
+    # Seconds one poll may spend fetching article pages (full_article feeds); past it, summaries.
+    poll_budget_seconds: float = Field(default=120.0, gt=0, le=3600)
     # Feeds per poll task when beat fans out: fewer task round trips, one feed's fault stays its own.
     feeds_per_task: int = Field(default=20, ge=1, le=1000)
 

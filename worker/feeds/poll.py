@@ -7,6 +7,7 @@ indexes or queues new items); the Celery poll tasks call ``FeedPoller.poll``.
 from __future__ import annotations
 
 import hashlib
+import time
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,13 +157,23 @@ class FeedPoller:
         taken = self.states.claim_many([keys for _, keys in keyed], feed.url, self.settings.item_lease_seconds)
         notes: list[str] = []
         claimed = [keys for (_, keys), ok in zip(keyed, taken) if ok]
-        documents = [self._document(feed, parsed, item, notes) for (item, _), ok in zip(keyed, taken) if ok]
+        # Page fetches share one budget per poll: each has its own deadline, and three slow
+        # pages took three minutes; past the budget the feed's summary is used.
+        budget = time.monotonic() + self.settings.poll_budget_seconds
+        documents = [self._document(feed, parsed, item, notes, budget) for (item, _), ok in zip(keyed, taken) if ok]
+        skipped = sum("poll budget" in n for n in notes)
+        notes = [n for n in notes if "poll budget" not in n] + (
+            [f"poll budget of {self.settings.poll_budget_seconds:g} s spent (NEWSWORKER_FEEDS__POLL_BUDGET_SECONDS): "
+             f"{skipped} items kept their feed summary"] if skipped else [])
         return claimed, documents, notes
 
-    def _document(self, feed: FeedConfig, parsed: ParsedFeed, item: FeedItem, notes: list[str]) -> RawDocument | Failure:
+    def _document(self, feed: FeedConfig, parsed: ParsedFeed, item: FeedItem, notes: list[str],
+                  budget: float = float("inf")) -> RawDocument | Failure:
         origin = f"{feed.url}#{item.entry_id or item.link or item.title or '?'}"
         text, standfirst = item.text, item.summary if item.content and item.summary != item.content else None
-        if feed.full_article and len(text) < self.settings.full_text_min_chars and item.link:
+        if feed.full_article and len(text) < self.settings.full_text_min_chars and item.link and time.monotonic() >= budget:
+            notes.append("poll budget")
+        elif feed.full_article and len(text) < self.settings.full_text_min_chars and item.link:
             try:
                 text, standfirst = self._full_text(item.link), item.summary or None
             except (FetchError, InputError) as exc:
