@@ -99,3 +99,28 @@ def test_a_batch_with_an_unfinished_file_indexes_the_rest(env_settings, tmp_path
 
     assert len(report["indexed"]) == 1
     assert [f["origin"] for f in report["failed"]] == [str(inbox / "fresh.txt")]
+
+
+def test_ingest_wait_with_no_worker_says_so_at_once(broker_env, tmp_path):
+    """Issue 18 item 19: with a broker and no worker, --wait waited its whole timeout (1 h)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.txt").write_text(ARTICLE)
+    result = CliRunner().invoke(cli, ["ingest", str(inbox), "--wait", "--timeout", "600"])
+    assert result.exit_code == 1
+    assert f"no worker answers on queue {broker_env['NEWSWORKER_QUEUE']}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_with_the_broker_down_is_one_clear_line(broker_env, tmp_path, monkeypatch):
+    """Issue 18 item 19: Redis down gave chained tracebacks."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("NEWSWORKER_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+    (tmp_path / "a.txt").write_text(ARTICLE)
+    result = CliRunner().invoke(cli, ["ingest", str(tmp_path / "a.txt")])
+    assert result.exit_code == 1
+    assert "cannot reach the broker" in result.output and "NEWSWORKER_BROKER_URL" in result.output

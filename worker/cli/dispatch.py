@@ -31,6 +31,13 @@ def run_in_process(
     return report
 
 
+def check_broker(app: Celery) -> None:
+    """One quick connection to the broker: a broker that is down is said at once, in one line,
+    not after Celery's retries (and its result backend's) as chained tracebacks."""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+
+
 def enqueue(app: Celery, batches: list[list[str]], overrides: dict) -> list[AsyncResult]:
     task = app.tasks[INGEST_PATHS]
     return [task.apply_async(args=[batch, overrides]) for batch in batches]

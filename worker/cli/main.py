@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from kombu.exceptions import OperationalError as KombuOperationalError
 from pydantic import ValidationError
 
 from .. import __version__, logjson
@@ -25,7 +26,7 @@ from .events import events, show_event
 from .feeds import feeds
 from .kibana import kibana
 from .filters import parse_day, parse_figure
-from .probe import collect_status
+from .probe import collect_status, workers_on_queues
 from .reindex import reindex
 
 # Show a progress bar when an ingest has more files than this.
@@ -85,11 +86,23 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
         with _progress(len(files), "Ingesting") as advance:
             report = report.merge(dispatch.run_in_process(app, batches, overrides, advance))
     else:
-        results = dispatch.enqueue(app, batches, overrides)
+        try:
+            dispatch.check_broker(app)
+            results = dispatch.enqueue(app, batches, overrides)
+        except (KombuOperationalError, OSError) as exc:
+            raise click.ClickException(
+                f"cannot reach the broker ({ctx.mode()}): {exc}; start it, or unset NEWSWORKER_BROKER_URL to run in process"
+            ) from None
         click.echo(f"Enqueued {len(files)} files in {len(results)} tasks on {ctx.mode()}.", err=True)
         if not wait:
             _finish_enqueued(results, missing, as_json)
             return
+        if results and not workers_on_queues(app, settings).answering:
+            # Waiting would last the whole --timeout for nothing: say so at once.
+            _finish_enqueued(results, missing, as_json, exit_code=None)
+            raise click.ClickException(
+                f"no worker answers on queue {settings.queue}: the {len(results)} tasks wait there until one starts "
+                f"(celery -A worker.celery_app worker -Q {settings.queue})")
         with _progress(len(files), "Waiting for workers") as advance:
             report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
     if as_json:
@@ -118,7 +131,7 @@ def _refuse_outside_inbox(paths: tuple[Path, ...], roots: list[Path]) -> None:
         )
 
 
-def _finish_enqueued(results, missing: list[Failure], as_json: bool) -> None:
+def _finish_enqueued(results, missing: list[Failure], as_json: bool, exit_code: int | None = 1) -> None:
     ids = [r.id for r in results]
     if as_json:
         emit_json({"enqueued": ids, "failed": [f.model_dump(mode="json") for f in missing]})
@@ -126,8 +139,8 @@ def _finish_enqueued(results, missing: list[Failure], as_json: bool) -> None:
         click.echo("\n".join(ids))
         for failure in missing:
             click.echo(f"  failed: {failure.line()}")
-    if not ids:
-        sys.exit(1)
+    if not ids and exit_code is not None:
+        sys.exit(exit_code)
 
 
 class _progress:

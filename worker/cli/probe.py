@@ -81,6 +81,11 @@ def _declared_depth(app: Celery, settings: Settings, name: str) -> QueueDepth:
         return QueueDepth(name=name, error=_error(exc, settings))
 
 
+def workers_on_queues(app: Celery, settings: Settings) -> Workers:
+    """The workers answering that consume this installation's queues."""
+    return _workers(app, settings, queue_names(settings))
+
+
 def _workers(app: Celery, settings: Settings, names: list[str]) -> Workers:
     """One broadcast (waits PING_TIMEOUT): who answers, and which of them consume our queues."""
     try:
