@@ -106,7 +106,7 @@ def test_ingest_wait_with_no_worker_says_so_at_once(broker_env, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a.txt").write_text(ARTICLE)
-    result = CliRunner().invoke(cli, ["ingest", str(inbox), "--wait", "--timeout", "600"])
+    result = CliRunner().invoke(cli, ["ingest", str(inbox), "--wait", "--timeout", "600", "--worker-grace", "2"])
     assert result.exit_code == 1
     assert f"no worker answers on queue {broker_env['NEWSWORKER_QUEUE']}" in result.output
     assert "Traceback" not in result.output

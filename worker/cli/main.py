@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -60,10 +61,12 @@ def cli(ctx: Context, verbose: int) -> None:
 @click.option("--url", help="Article URL, for a single file.")
 @click.option("--wait/--no-wait", default=False, help="With a broker: wait for the workers and print the summary.")
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for workers with --wait.")
+@click.option("--worker-grace", default=30.0, show_default=True,
+              help="With --wait: seconds to wait for any worker to answer before giving up (the tasks stay queued).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @guard
-def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, timeout, as_json) -> None:
+def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, timeout, worker_grace, as_json) -> None:
     """Ingest files and folders: .txt, .html, .json, .ndjson (folders recursively).
 
     Prints how many documents were indexed, were already present, or failed (with the
@@ -97,8 +100,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
         if not wait:
             _finish_enqueued(results, missing, as_json)
             return
-        if results and not workers_on_queues(app, settings).answering:
-            # Waiting would last the whole --timeout for nothing: say so at once.
+        if results and not _a_worker_answers(app, settings, min(worker_grace, timeout)):
+            # Waiting would last the whole --timeout for nothing: say so now.
             _finish_enqueued(results, missing, as_json, exit_code=None)
             raise click.ClickException(
                 f"no worker answers on queue {settings.queue}: the {len(results)} tasks wait there until one starts "
@@ -111,6 +114,22 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
         click.echo(render.report_summary(report, "in process" if settings.eager else "by workers"))
     if not report.indexed and not report.duplicates:
         sys.exit(1)
+
+
+def _a_worker_answers(app, settings, grace: float) -> bool:
+    """True once a worker on our queues answers; says at once when none does, and gives up
+    after ``grace`` seconds (a worker just started needs a few to load its model)."""
+    deadline = time.monotonic() + grace
+    said = False
+    while True:
+        if workers_on_queues(app, settings).answering:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        if not said:
+            click.echo(f"No worker answers on queue {settings.queue} yet; waiting up to {grace:g} s for one.", err=True)
+            said = True
+        time.sleep(1.0)
 
 
 def _refuse_outside_inbox(paths: tuple[Path, ...], roots: list[Path]) -> None:
