@@ -32,21 +32,19 @@ class TimeRef:
 
     def render(self) -> str:
         """"15 Jan 2021", "Nov 2020", "2011", "2003 - 15 Jan 2021"."""
-        if self.precision == "year":
-            return f"{self.date:%Y}"
-        if self.precision == "month":
-            return f"{self.date:%b %Y}"
-        if self.precision == "period" and self.end is not None:
-            start = f"{self.date:%Y}" if (self.date.month, self.date.day) == (1, 1) else f"{self.date:%-d %b %Y}"
-            return f"{start} - {self.end:%-d %b %Y}"
-        return f"{self.date:%-d %b %Y}"
+        return self._format(SHOWN)
 
     def key(self) -> str:
         """The date as precise as the text was: 2021-01-15, 2020-11, 2011, 2003-01-01/2021-01-15."""
-        if self.precision == "year":
-            return f"{self.date:%Y}"
-        if self.precision == "month":
-            return f"{self.date:%Y-%m}"
+        return self._format(KEYED)
+
+    def _format(self, formats: dict[str, str]) -> str:
         if self.precision == "period" and self.end is not None:
-            return f"{self.date:%Y-%m-%d}/{self.end:%Y-%m-%d}"
-        return f"{self.date:%Y-%m-%d}"
+            whole_years = formats is SHOWN and (self.date.month, self.date.day) == (1, 1)
+            return f"{self.date:{formats['year'] if whole_years else formats['day']}}{formats['period']}{self.end:{formats['day']}}"
+        return f"{self.date:{formats.get(self.precision, formats['day'])}}"
+
+
+# How each precision is shown to people and written into keys ("period" joins start and end).
+SHOWN = {"year": "%Y", "month": "%b %Y", "day": "%-d %b %Y", "period": " - "}
+KEYED = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d", "period": "/"}

@@ -20,11 +20,12 @@ _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augu
            "october", "november", "december"]
 _MONTH_ALT = "|".join(m.capitalize() for m in _MONTHS) + "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_WEEKDAY_ALT = "|".join(d.capitalize() for d in _WEEKDAYS)
 
 _SINCE_YEAR = re.compile(rf"\b(?i:since)\s+(?:(?:the\s+)?[\w-]+(?:\s+[\w-]+){{0,4}}\s+in\s+|(?:the|its|their)\s+)?(?:(?P<month>{_MONTH_ALT})\s+)?(?P<year>(?:19|20)\d\d)\b")
 _MONTH_DAY = re.compile(rf"\b(?P<month>{_MONTH_ALT})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*(?:19|20)\d\d)(?!\s*(?:per|%|troops|soldiers|people))")
 _DAY_MONTH = re.compile(rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_MONTH_ALT})\b(?!\.?,?\s*(?:19|20)\d\d)")
-_WEEKDAY = re.compile(r"\b(?:on\s+|last\s+)?(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_WEEKDAY = re.compile(rf"\b(?:on\s+|last\s+)?(?P<day>{_WEEKDAY_ALT})\b")
 _YESTERDAY = re.compile(r"\byesterday\b", re.I)
 _LAST = re.compile(r"\b(?:last|the\s+previous|the\s+past)\s+(?P<unit>week|month|year)\b", re.I)
 _MONTH_YEAR = re.compile(rf"\b(?P<month>{_MONTH_ALT})\.?,?\s+(?P<year>(?:19|20)\d\d)\b")
@@ -33,8 +34,8 @@ _MONTH_ALONE = re.compile(rf"\b(?i:in|since|from|during|early|late|mid-?|last|th
 _FUTURE = re.compile(r"\b(?:will|would|shall|plans?|planned|planning|expected|scheduled|set to|due to|is to|are to|intends?)\b", re.I)
 _SPOKEN = re.compile(
     r"\b(?:said|says|told(?:\s+\w+){0,2}|announced|added|confirmed|reported|stated|claimed|wrote)"
-    rf"(?:\s+(?:late|early))?\s+(?:on\s+)?(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?!'s)|(?:{_MONTH_ALT})\.?\s+\d{{1,2}}\b)")
-_POSSESSIVE_WEEKDAY = re.compile(r"\b(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)['’]s\b")
+    rf"(?:\s+(?:late|early))?\s+(?:on\s+)?(?:(?:{_WEEKDAY_ALT})(?!'s)|(?:{_MONTH_ALT})\.?\s+\d{{1,2}}\b)")
+_POSSESSIVE_WEEKDAY = re.compile(rf"\b(?P<day>{_WEEKDAY_ALT})['’]s\b")
 _SINCE_DAY = re.compile(rf"\b(?i:since)\s+(?:(?:{_MONTH_ALT})\.?\s+\d{{1,2}}\b(?:,?\s+(?:19|20)\d\d)?|\d{{1,2}}\s+(?:{_MONTH_ALT})\b(?:\s+(?:19|20)\d\d)?)")
 _BETWEEN = re.compile(r"\bbetween\s+(?P<first>(?:19|20)\d\d)\s+and\s+(?P<last>(?:19|20)\d\d)\b", re.I)
 _FROM_TO_YEARS = re.compile(r"\bfrom\b[^.;]{0,60}?\bin\s+(?P<first>(?:19|20)\d\d)\b[^.;]{0,60}?\bto\b[^.;]{0,60}?\bin\s+(?P<last>(?:19|20)\d\d)\b", re.I)
