@@ -36,9 +36,8 @@ def _events(extractor, text):
     ("The pullout of 1,500 marines from Okinawa begins in March.", 1500, "change"),
     ("Italy has 800 troops in Iraq, up from 500 last year.", 500, "previous_level"),
     ("Italy has 800 troops in Iraq, up from 500 last year.", 800, "level"),
-    # posted somewhere is a level; a posting yet to come is a change
-    ("Spain plans to station 600 soldiers in Slovakia.", 600, "change"),
-    ("Berlin will station 600 soldiers in Lithuania.", 600, "change"),
+    # posted somewhere is a level, also one yet to come (outlets tell it as the level it will be)
+    ("Berlin will station 600 soldiers in Lithuania.", 600, "level"),
     ("Roughly 900 Danish troops are based in Latvia.", 900, "level"),
     # what held before the news: the past perfect, "once"
     ("Some 300 Belgian soldiers had been stationed at the airfield before the pullout.", 300, "previous_level"),

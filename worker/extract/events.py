@@ -79,7 +79,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     found: list[EventMention] = []
     for sentence, group in by_sentence.items():
         found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon))
-    found = _drop_restated_headlines(_merge_split_changes(found), figures)
+    found = _shared_casualty_places(_drop_restated_headlines(_merge_split_changes(found), figures))
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     events: dict[str, EventMention] = {}
     for event in found:
@@ -216,6 +216,17 @@ def _drop_restated_headlines(events: list[EventMention], figures: list[Figure]) 
             if gaps:
                 filled[i] = told.model_copy(update=gaps)
     return [filled.get(i, b) for i, b in enumerate(body)] + kept
+
+
+def _shared_casualty_places(events: list[EventMention]) -> list[EventMention]:
+    """"killing seven people and injuring 11": the dead and the wounded of one sentence were
+    hurt in one place; a count whose place the clause left open takes its sibling's."""
+    places: dict[str, str] = {}
+    for event in events:
+        if event.type == "casualties" and event.location:
+            places.setdefault(event.sentence, event.location)
+    return [e.model_copy(update={"location": places[e.sentence]})
+            if e.type == "casualties" and not e.location and e.sentence in places else e for e in events]
 
 
 def _numbers(event: EventMention) -> set[float]:

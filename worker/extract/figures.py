@@ -709,9 +709,9 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
         return "level"  # "..., leaving roughly 2,000 there": what remains
     if verbs and arg.head == verbs[0]:
         verb = verbs[0]
-        # Posted somewhere is a level ("stationed in Korea"), unless it is yet to happen ("will
-        # station", "to deploy").
-        stays = key in lexicon.POSTING_VERBS and not _prospective(verb) and not any(
+        # Posted somewhere is a level ("stationed in Korea", "will station 4,000 in Lithuania":
+        # the level it will be, as other outlets tell it).
+        stays = key in lexicon.POSTING_VERBS and not any(
             c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verb.children)
         if key in lexicon.MOVE_VERBS and not stays:
             if arg.dep_ in ("dobj", "nsubjpass") or (arg.dep_ == "nsubj" and key in lexicon.LEAVE_VERBS):
@@ -721,11 +721,6 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
     if verbs and _before_then(verbs[0]):
         return "previous_level"  # "France had about 2,400 troops there", "200 had been stationed"
     return "level"
-
-
-def _prospective(verb: Token) -> bool:
-    """"will station", "to deploy", "would be based": not done yet."""
-    return verb.tag_ == "VB" or any(c.dep_ == "aux" and c.lower_ in ("will", "would", "'ll", "shall") for c in verb.children)
 
 
 def _before_then(verb: Token) -> bool:
