@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,18 +119,18 @@ class Extractor:
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
                                 self._is_country)
-        figures = [_short_sentence(with_unit(self._located(f, context))) for f in found[:MAX_FIGURES]]
+        kept = found[:MAX_FIGURES]
+        figures = [_short_sentence(with_unit(self._located(f, context))) for f in kept]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
             update={
                 "entities": entities,
                 "figures": figures,
-                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in found]),
+                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in kept]),
                 "extractor_version": self.version,
                 "notes": self._notes(article, len(found)),
             }
         )
-
 
     def _notes(self, article: Article, found: int) -> list[str]:
         notes = []
