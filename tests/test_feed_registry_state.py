@@ -494,7 +494,7 @@ def test_two_workers_cannot_both_claim_an_item(tmp_path):
 
 
 def test_item_id_key_is_scoped_by_feed():
-    item = FeedItem(entry_id="1", title="Same")
+    item = FeedItem(entry_id="1", title="Same")  # no link: known by its content too
     a = item_keys("https://a.example.com/feed", item)
     b = item_keys("https://b.example.com/feed", item)
     assert "id:https://a.example.com/feed:1" in a
@@ -512,9 +512,9 @@ def test_item_link_key_is_canonical():
 
 
 def test_item_content_hash_key():
-    item = FeedItem(entry_id="x", link="https://e.example/1", title="Hello World", content="Body text.")
+    item = FeedItem(entry_id="x", title="Hello World", content="Body text.")  # an id, no link
     keys = item_keys(FEED, item)
-    assert len(keys) == 3
+    assert len(keys) == 2
     hashes = [k for k in keys if k.startswith("hash:")]
     assert len(hashes) == 1 and len(hashes[0]) == len("hash:") + 64
     same_words = FeedItem(title="hello,  world!", content="BODY text")
@@ -527,3 +527,20 @@ def test_item_keys_only_what_the_item_has():
     only_title = item_keys(FEED, FeedItem(title="Only a title"))
     assert len(only_title) == 1 and only_title[0].startswith("hash:")
     assert item_keys(FEED, FeedItem()) == []
+
+
+def test_daily_items_with_their_own_guid_and_link_are_distinct_despite_equal_text(tmp_path):
+    """Issue 18 item 11: a daily item sharing yesterday's title and teaser (new guid, link and
+    page each day) was kept once."""
+    monday = FeedItem(entry_id="brief-mon", link="https://e.example/brief/mon", title="Daily briefing", summary="The day's news.")
+    tuesday = FeedItem(entry_id="brief-tue", link="https://e.example/brief/tue", title="Daily briefing", summary="The day's news.")
+    assert not any(k.startswith("hash:") for k in item_keys(FEED, monday))
+    store = FeedStateStore(tmp_path / "var" / "feeds.db", DEFAULT_MAPPINGS_DIR)
+    assert store.claim(item_keys(FEED, monday), FEED, 60) is True
+    store.complete(item_keys(FEED, monday))
+    assert store.claim(item_keys(FEED, tuesday), FEED, 60) is True
+    # without a link of its own, an item repeating another's content under a new guid is that item
+    first = FeedItem(entry_id="n1", title="Notice", summary="Office closed.")
+    assert store.claim(item_keys(FEED, first), FEED, 60) is True
+    store.complete(item_keys(FEED, first))
+    assert store.claim(item_keys(FEED, FeedItem(entry_id="n2", title="Notice", summary="Office closed.")), FEED, 60) is False

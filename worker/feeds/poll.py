@@ -196,12 +196,14 @@ class FeedPoller:
 
 
 def item_keys(feed_url: str, item: FeedItem) -> list[str]:
-    """Keys an item is known by: its id (within its feed), its link, its content."""
+    """Keys an item is known by: its id (within its feed), its link, and its content when it
+    lacks either: an item with its own guid and its own link is itself, even when its title
+    and teaser repeat yesterday's ("Daily briefing: ...")."""
     keys = []
     if item.entry_id:
         keys.append(f"id:{feed_url}:{item.entry_id}")
     if item.link:
         keys.append(f"link:{canonical_url(item.link) or item.link}")
-    if item.text or item.title:
+    if (item.text or item.title) and not (item.entry_id and item.link):
         keys.append(f"hash:{content_hash(item.title or '', item.text)}")
     return keys
