@@ -95,12 +95,18 @@ def test_unchanged_body_without_validators_is_not_parsed_again(runtime, server, 
     assert runtime.feed_states.get(url).last_status == 200
 
 
-def test_an_item_seen_in_another_feed_is_not_processed_again(runtime, server):
-    shared = story(7, link="http://news.example/a/7?utm_source=rss")
-    first = server.serve("/a.xml", Reply(200, rss([shared])))
-    second = server.serve("/b.xml", Reply(200, rss([{**shared, "id": "other-id", "link": "http://news.example/a/7"}])))
-    assert _poll(runtime, first).new_items == 1
-    assert _poll(runtime, second).new_items == 0
+def test_a_feed_cannot_squat_another_outlets_link(runtime, server):
+    """Issue 18 item 10: one feed claimed another outlet's article URL first and its text won.
+    A link's identity is per feed unless the page itself was fetched."""
+    fake = "<p>Fabricated: the garrison of 900 troops was never there, officials deny everything said.</p>"
+    squatter = server.serve("/a.xml", Reply(200, rss([story(7, link="http://news.example/a/7?utm_source=rss", body=fake)])))
+    outlet = server.serve("/b.xml", Reply(200, rss([{**story(7), "id": "other-id", "link": "http://news.example/a/7"}])))
+    first, second = _poll(runtime, squatter), _poll(runtime, outlet)
+    assert first.new_items == 1 and second.new_items == 1
+    [taken], [own] = first.report.indexed, second.report.indexed
+    assert taken.id != own.id and own.status == "created"
+    assert "Fabricated" in runtime.store.get(taken.id).body and "Fabricated" not in runtime.store.get(own.id).body
+    assert runtime.store.get(taken.id).feed_url == squatter and runtime.store.get(own.id).feed_url == outlet
 
 
 def test_items_carry_feed_provenance(runtime, server):

@@ -507,7 +507,7 @@ def test_item_link_key_is_canonical():
     tracked = FeedItem(link="HTTPS://News.Example.com:443/a?utm_source=rss&utm_medium=feed&id=7#top", title="T")
     clean = FeedItem(link="https://news.example.com/a?id=7", title="T")
     link_keys = [k for k in item_keys(FEED, tracked) if k.startswith("link:")]
-    assert link_keys == ["link:https://news.example.com/a?id=7"]
+    assert link_keys == [f"link:{FEED}:https://news.example.com/a?id=7"]
     assert link_keys == [k for k in item_keys(FEED, clean) if k.startswith("link:")]
 
 

@@ -511,3 +511,17 @@ def test_normalize_caption_only_document_is_input_error_naming_origin():
     assert info.value.origin == "inbox/caption-only.txt"
     assert str(info.value).startswith("inbox/caption-only.txt: ")
     assert "no article text" in info.value.reason
+
+
+def test_a_feeds_word_about_a_link_is_its_own_unless_the_page_was_fetched():
+    """Issue 18 item 10: identity from a link is per feed; a fetched page is the page's."""
+    from worker.models import RawDocument
+    from worker.normalize import normalize
+
+    def doc(feed, fetched=False, kind="feed"):
+        return normalize(RawDocument(kind=kind, origin="o", text="Title here\n\nBody about troops in Iraq today.",
+                                     url="https://outlet.example/a/7", feed_url=feed, page_fetched=fetched))
+
+    assert doc("https://a.example/feed").id != doc("https://b.example/feed").id
+    assert doc("https://a.example/feed", fetched=True).id == doc("https://b.example/feed", fetched=True).id
+    assert doc(None, kind="text").id == doc("https://a.example/feed", fetched=True).id

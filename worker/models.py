@@ -75,6 +75,8 @@ class RawDocument(Contract):
     feed_url: str | None = None
     published: str | None = Field(default=None, description="date as given by the source, any format")
     authors: list[str] = []
+    # A feed item's text came from the article page itself (full-article fetch), not the feed.
+    page_fetched: bool = False
 
     @field_validator("*", mode="before")
     @classmethod

@@ -171,11 +171,13 @@ class FeedPoller:
                   budget: float = float("inf")) -> RawDocument | Failure:
         origin = f"{feed.url}#{item.entry_id or item.link or item.title or '?'}"
         text, standfirst = item.text, item.summary if item.content and item.summary != item.content else None
+        fetched = False
         if feed.full_article and len(text) < self.settings.full_text_min_chars and item.link and time.monotonic() >= budget:
             notes.append("poll budget")
         elif feed.full_article and len(text) < self.settings.full_text_min_chars and item.link:
             try:
                 text, standfirst = self._full_text(item.link), item.summary or None
+                fetched = True
             except (FetchError, InputError) as exc:
                 notes.append(f"full article fetch failed for {item.link} ({exc}); used the feed summary")
         if not text.strip():
@@ -183,6 +185,7 @@ class FeedPoller:
         return RawDocument(
             kind="feed", origin=origin, text=text, title=item.title, standfirst=standfirst, url=item.link,
             source=feed.name or parsed.title, feed_url=feed.url, published=item.published, authors=item.authors,
+            page_fetched=fetched,
         )
 
     def _full_text(self, link: str) -> str:
@@ -203,7 +206,8 @@ def item_keys(feed_url: str, item: FeedItem) -> list[str]:
     if item.entry_id:
         keys.append(f"id:{feed_url}:{item.entry_id}")
     if item.link:
-        keys.append(f"link:{canonical_url(item.link) or item.link}")
+        # Per feed: a link one feed claims first must not keep another feed's item out.
+        keys.append(f"link:{feed_url}:{canonical_url(item.link) or item.link}")
     if (item.text or item.title) and not (item.entry_id and item.link):
         keys.append(f"hash:{content_hash(item.title or '', item.text)}")
     return keys

@@ -27,7 +27,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
     canonical = canonical_url(raw.url)
     digest = content_hash(layout.title, layout.body)
     return Article(
-        id=article_id(canonical, digest),
+        id=article_id(canonical, digest, raw.feed_url if raw.kind == "feed" and not raw.page_fetched else None),
         url=raw.url,
         canonical_url=canonical,
         source=clean_line(raw.source) if raw.source else None,

@@ -42,9 +42,15 @@ def content_hash(title: str, body: str) -> str:
     return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
-def article_id(canonical: str | None, digest: str) -> str:
-    """Stable id: from the canonical URL when there is one, else from the content hash."""
+def article_id(canonical: str | None, digest: str, scope: str | None = None) -> str:
+    """Stable id: from the canonical URL when there is one, else from the content hash.
+
+    ``scope``: the feed whose own text a link came with. A feed's word about a URL is not the
+    page's: another feed, or the page fetched, must not be overwritten by it (link squatting).
+    """
     basis = f"url:{canonical}" if canonical else f"content:{digest}"
+    if canonical and scope:
+        basis = f"feed:{scope}|{basis}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:ID_LENGTH]
 
 
