@@ -44,7 +44,7 @@ def test_all_seen_means_nothing_to_parse():
 
 
 def test_atom_uses_the_alternate_link_not_self():
-    seen_link = "link:http://api.example/2"
+    seen_link = f"link:{FEED}:http://api.example/2"
     assert drop_seen(ATOM, FEED, lambda keys: seen_link in keys) is None
 
 
@@ -67,4 +67,4 @@ def test_external_entities_are_not_resolved(tmp_path):
 
 def test_item_keys_match_what_feedparser_gives():
     item = FeedItem(entry_id="a&1", link="http://news.example/2?utm_source=rss", title="x", summary="y")
-    assert item_keys(FEED, item)[:2] == [f"id:{FEED}:a&1", "link:http://news.example/2"]
+    assert item_keys(FEED, item)[:2] == [f"id:{FEED}:a&1", f"link:{FEED}:http://news.example/2"]

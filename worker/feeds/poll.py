@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..extract import Extractor
 from ..ingest import ingest_documents
 from ..models import BatchReport, Failure, RawDocument, utc_now
-from ..normalize.identity import canonical_url, content_hash
+from ..normalize.identity import content_hash
 from ..settings import FeedSettings
 from ..sources.decode import decode_text
 from ..sources.html import html_to_document
@@ -30,7 +30,7 @@ from . import schedule
 from .errors import FeedParseError, FetchError
 from .http import PAGE_ACCEPT, Fetcher
 from .parse import FeedItem, ParsedFeed, parse_feed
-from .prefilter import drop_seen
+from .prefilter import drop_seen, id_key, link_key
 from .registry import FeedConfig, Registry
 from .state import FeedState, FeedStateStore
 
@@ -204,10 +204,9 @@ def item_keys(feed_url: str, item: FeedItem) -> list[str]:
     and teaser repeat yesterday's ("Daily briefing: ...")."""
     keys = []
     if item.entry_id:
-        keys.append(f"id:{feed_url}:{item.entry_id}")
+        keys.append(id_key(feed_url, item.entry_id))
     if item.link:
-        # Per feed: a link one feed claims first must not keep another feed's item out.
-        keys.append(f"link:{feed_url}:{canonical_url(item.link) or item.link}")
+        keys.append(link_key(feed_url, item.link))
     if (item.text or item.title) and not (item.entry_id and item.link):
         keys.append(f"hash:{content_hash(item.title or '', item.text)}")
     return keys

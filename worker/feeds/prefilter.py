@@ -58,11 +58,21 @@ def _keys(feed_url: str, entry_id: str | None, link: str | None) -> list[str]:
     # The same keys poll.item_keys derives from feedparser's view of the item.
     keys = []
     if entry_id and entry_id.strip():
-        keys.append(f"id:{feed_url}:{unescape(entry_id.strip())}")
+        keys.append(id_key(feed_url, unescape(entry_id.strip())))
     if link and link.strip():
-        link = unescape(link.strip())
-        keys.append(f"link:{canonical_url(link) or link}")
+        keys.append(link_key(feed_url, unescape(link.strip())))
     return keys
+
+
+def id_key(feed_url: str, entry_id: str) -> str:
+    """The ledger key of an item's id: ids are only unique within their feed."""
+    return f"id:{feed_url}:{entry_id}"
+
+
+def link_key(feed_url: str, link: str) -> str:
+    """The ledger key of an item's link, per feed: a link one feed claims first must not keep
+    another feed's item out (link squatting)."""
+    return f"link:{feed_url}:{canonical_url(link) or link}"
 
 
 def _atom_link(entry: etree._Element) -> str | None:
