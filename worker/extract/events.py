@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -335,24 +335,28 @@ _PEACEKEEPERS = re.compile(r"\b(?:peacekeep\w*|blue helmets)\b", re.I)
 
 def _organisation_in(counts: str, canon: Canonicalizer) -> str | None:
     """The organisation whose force is counted, named in the counted phrase."""
-    for size in (3, 2, 1):
-        words = counts.split()
-        for i in range(len(words) - size + 1):
-            resolved = canon.aliases.get(key(" ".join(words[i : i + size])))
-            if resolved is not None and resolved.canonical in FORCE_OWNERS:
-                return resolved.canonical
+    for phrase in _phrases(counts):
+        resolved = canon.aliases.get(key(phrase))
+        if resolved is not None and resolved.canonical in FORCE_OWNERS:
+            return resolved.canonical
     return "United Nations" if _PEACEKEEPERS.search(counts) and not _country_in(counts, canon) else None
 
 
 def _country_in(counts: str, canon: Canonicalizer) -> str | None:
     """A country or nationality inside what is counted: "US service members", "Iraqi soldiers"."""
+    for phrase in _phrases(counts):
+        country = canon.country(phrase)
+        if country is not None:
+            return country.canonical
+    return None
+
+
+def _phrases(counts: str) -> Iterator[str]:
+    """Runs of three, two, then one word of the counted phrase, longest first."""
     words = counts.split()
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
-            country = canon.country(" ".join(words[i : i + size]))
-            if country is not None:
-                return country.canonical
-    return None
+            yield " ".join(words[i : i + size])
 
 
 def event_key(event: EventMention) -> str:

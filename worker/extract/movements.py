@@ -37,8 +37,8 @@ def split_movements(sentence: str, events: list[EventMention], is_place: Callabl
     increase at the destination; the rest as they were."""
     if not MOVING.search(sentence):
         return events
-    origin = next((p for m in FROM.finditer(sentence) if (p := place_in(m.group(1), is_place))), None)
-    destination = next((p for m in TO.finditer(sentence) if (p := place_in(m.group(1), is_place))), None)
+    origin = _first_place(FROM, sentence, is_place)
+    destination = _first_place(TO, sentence, is_place)
     home = bool(HOME.search(sentence))
     out: list[EventMention] = []
     for event in events:
@@ -66,13 +66,13 @@ def join_breakdown(sentence: str, events: list[EventMention], is_place: Callable
     if len(troops) < 3:
         return events
     whole = max(troops, key=lambda e: _amount(e) or 0)
+    amount = _amount(whole) or 0
     pieces = [e for e in troops if e is not whole]
     total = sum(_amount(e) or 0 for e in pieces)
     # The pieces add up to the whole (give or take rounding), and the whole is what "of" names.
-    if not 0.6 * (_amount(whole) or 0) <= total <= 1.05 * (_amount(whole) or 0) or not _of_the(sentence, _amount(whole) or 0):
+    if not 0.6 * amount <= total <= 1.05 * amount or not _of_the(sentence, amount):
         return events
-    origin = next((p for m in FROM.finditer(sentence) if (p := place_in(m.group(1), is_place))), None) or whole.location
-    amount = _amount(whole) or 0
+    origin = _first_place(FROM, sentence, is_place) or whole.location
     parts = [EventPart(value=_amount(e) or 0, destination=e.location if e.location != origin else None) for e in pieces]
     # Whose troops: not the country they leave ("troops leaving Germany" are not Germany's).
     actor = next((e.actor for e in (whole, *pieces) if e.actor and e.actor != origin), None)
@@ -80,7 +80,13 @@ def join_breakdown(sentence: str, events: list[EventMention], is_place: Callable
         "type": "troop_level_change", "location": origin, "actor": actor, "value": amount, "from_value": None,
         "to_value": None, "delta": -amount, "parts": parts,
     })
-    return [change if e is whole else e for e in events if e is whole or e not in pieces]
+    taken = {id(e) for e in pieces}  # by identity: two pieces may be equal
+    return [change if e is whole else e for e in events if id(e) not in taken]
+
+
+def _first_place(pattern: re.Pattern[str], sentence: str, is_place: Callable[[str], str | None]) -> str | None:
+    """The first place a FROM or TO phrase of the sentence names."""
+    return next((p for m in pattern.finditer(sentence) if (p := place_in(m.group(1), is_place))), None)
 
 
 def _of_the(sentence: str, whole: float) -> bool:
