@@ -48,8 +48,9 @@ def store_write_locked(db: Path):
 def wait_started(result, worker: WorkerProcess, timeout: float = 60.0) -> int:
     """Wait until a worker has begun ``result``'s task; the pid of the process running it."""
     deadline = time.monotonic() + timeout
-    while result.state != "STARTED":
-        assert result.state == "PENDING", result.state
+    # One read per turn: the state can change between two reads of ``result.state``.
+    while (state := result.state) != "STARTED":
+        assert state == "PENDING", state
         assert time.monotonic() < deadline, worker.tail()
         time.sleep(0.05)
     return result.info["pid"]
@@ -308,8 +309,8 @@ def test_a_batch_that_cannot_even_be_parked_stays_in_the_broker(broker_env, tmp_
     try:
         [result] = _enqueue(app, files)
         deadline = time.monotonic() + WAIT
-        while result.state != "RETRY":
-            assert result.state in ("PENDING", "STARTED") and time.monotonic() < deadline, worker.tail()
+        while (state := result.state) != "RETRY":
+            assert state in ("PENDING", "STARTED") and time.monotonic() < deadline, worker.tail()
             time.sleep(0.1)
         assert "could not park its batch of 3" in worker.tail(20000)
     finally:
