@@ -370,6 +370,43 @@ def test_an_older_original_arriving_last_takes_over_the_whole_group(store, extra
     assert [store.get(i).duplicate_of for i in ("wire", "first", "second")] == [None, "wire", "wire"]
 
 
+TEMPLATE_BODY = ("{country} will send {n} more troops to {place} next month, the defence ministry said on Friday, in a "
+                 "deployment that officials described as part of a long-running effort to train local forces and to "
+                 "protect bases used by the coalition. The ministry said the soldiers would stay for six months.")
+
+
+def _template(id_, country, n, place, code, published):
+    body = TEMPLATE_BODY.format(country=country, n=f"{n:,}", place=place)
+    place_entity = Entity(text=place, label="GPE", canonical=place, iso_code=code, count=1, forms=[place])
+    return _article(id_, f"{country} troops to {place}", body, published=published, entities=[place_entity],
+                    figures=[_fig(n, "troops", location=place)])
+
+
+def test_reports_from_one_template_about_other_places_and_figures_are_not_hidden(store, extractor_free_ingest):
+    """One template, other facts: each report is an original and found by search."""
+    extractor_free_ingest(store, [_template("iraq", "The US", 2500, "Iraq", "IQ", "2021-01-15")])
+    extractor_free_ingest(store, [_template("chad", "France", 1100, "Chad", "TD", "2021-01-16"),
+                                  _template("mali", "Germany", 1100, "Mali", "ML", "2021-01-16")])
+    assert [store.get(i).duplicate_of for i in ("iraq", "chad", "mali")] == [None, None, None]
+    assert sorted(_ids(store.search(SearchQuery(text="ministry")))) == ["chad", "iraq", "mali"]
+    # a true copy of one of them still collapses into it
+    copy = _template("chad-copy", "France", 1100, "Chad", "TD", "2021-01-17")
+    extractor_free_ingest(store, [copy.model_copy(update={"id": "chad-copy", "body": copy.body.replace("on Friday", "Friday")})])
+    assert store.get("chad-copy").duplicate_of == "chad"
+
+
+def test_a_demoted_originals_copies_follow_only_when_near_the_new_original(store, extractor_free_ingest):
+    """b was a's copy; an older c near a but not near b takes a over, and b becomes its own original
+    rather than a copy of a copy."""
+    words = [" ".join(f"word{i}x{j}" for j in range(8)) + "." for i in range(16)]
+    a, b, c = (" ".join(words[i : i + 10]) for i in (3, 6, 0))
+    extractor_free_ingest(store, [_article("a", "A", a, published="2021-01-15")])
+    extractor_free_ingest(store, [_article("b", "B", b, published="2021-01-16")])
+    assert store.get("b").duplicate_of == "a"
+    extractor_free_ingest(store, [_article("c", "C", c, published="2021-01-14")])
+    assert [store.get(i).duplicate_of for i in ("c", "a", "b")] == [None, "c", None]
+
+
 def test_batch_by_batch_refreshes_give_the_records_of_one_whole_recompute(store, extractor_free_ingest):
     """Each batch refreshes only the windows it touches (worker.rollup.Window): news in date
     order, then a late backfill of older reports, undated ones and an update."""

@@ -2,11 +2,21 @@
 
 Pure. Two bodies are near-duplicates when their word 3-shingles overlap enough: Jaccard
 similarity at least ``JACCARD`` or one contained in the other at least ``CONTAINMENT``
-(a copy that dropped a sentence), published within ``WINDOW`` of each other. Stores find
-candidates by MinHash LSH bands (``bands``: 20 bands of 3 rows, so pairs at Jaccard 0.5 share
-a band 93% of the time and unrelated stories almost never); this module checks each
-candidate on the real shingles. The original of a group is the earliest published, then
-the smallest id, so the answer does not depend on the order in which articles arrived.
+(a copy that dropped a sentence), published within ``WINDOW`` of each other, and they
+agree on what they report: the body figures' values and the countries of one are all in
+the other (a copy may drop a sentence, it does not change a number or a country). Reports
+written from one template ("France sends 1,100 troops to Chad" and "the US keeps 2,500
+troops in Iraq") share most shingles and disagree on exactly those.
+
+Candidates are pairs sharing a MinHash LSH band (``bands``: 20 bands of 3 rows, so pairs at
+Jaccard 0.5 share a band 93% of the time and unrelated stories almost never), inside a batch
+as against the store, so the work per batch grows with its copies, not with its size squared.
+This module checks each candidate on the real shingles.
+
+Groups are stars, never chains: in age order (earliest published, then the smallest id) each
+article joins the oldest original it is itself near, or is an original. A copy is thus always
+near its own original, however many near-copies of near-copies arrive, and the answer does not
+depend on the order in which articles arrived.
 
 Simhash (on the article) proved too coarse for short wire stories: dropping one sentence
 of four moved it 17 of 64 bits, as far as some unrelated stories.
@@ -19,6 +29,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -45,10 +56,37 @@ class Signature(BaseModel):
     text: str
     published_at: datetime | None = None
     duplicate_of: str | None = None
+    figures: frozenset[float] = frozenset()
+    places: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, id: str, text: str, published_at: datetime | None = None, duplicate_of: str | None = None,
+           figures: Iterable[Any] = (), entities: Iterable[Any] = ()) -> Signature:
+        """From an article's parts; ``figures`` and ``entities`` as models or as stored JSON."""
+        return cls(id=id, text=text, published_at=published_at, duplicate_of=duplicate_of,
+                   figures=figure_values(figures), places=country_codes(entities))
 
     @cached_property
     def shingles(self) -> frozenset[int]:
         return shingles(self.text)
+
+    @cached_property
+    def bands(self) -> tuple[str, ...]:
+        return tuple(bands_of(self.shingles))
+
+
+def _get(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def figure_values(figures: Iterable[Any]) -> frozenset[float]:
+    """The values the body's figures report (a headline is an outlet's own)."""
+    return frozenset(float(v) for f in figures or () if (_get(f, "field") or "body") == "body"
+                     and isinstance(v := _get(f, "value"), int | float))
+
+
+def country_codes(entities: Iterable[Any]) -> frozenset[str]:
+    return frozenset(code for e in entities or () if isinstance(code := _get(e, "iso_code"), str) and code)
 
 
 def shingles(text: str) -> frozenset[int]:
@@ -60,7 +98,10 @@ def shingles(text: str) -> frozenset[int]:
 
 def bands(text: str) -> list[str]:
     """LSH band tokens ("7:3f2a...") of the text's MinHash; near-duplicates share at least one."""
-    found = shingles(text)
+    return bands_of(shingles(text))
+
+
+def bands_of(found: frozenset[int]) -> list[str]:
     if len(found) < MIN_SHINGLES:
         return []
     values = np.fromiter(found, dtype=np.uint64)
@@ -81,13 +122,18 @@ def similarity(a: frozenset[int], b: frozenset[int]) -> tuple[float, float]:
     return common / len(a | b), common / min(len(a), len(b))
 
 
+def agree(a: Signature, b: Signature) -> bool:
+    """Neither reports a figure or a country the other contradicts: one's are all in the other's."""
+    return all(x <= y or y <= x for x, y in ((a.figures, b.figures), (a.places, b.places)))
+
+
 def near(a: Signature, b: Signature, window: timedelta = WINDOW) -> bool:
     if a.published_at and b.published_at and abs(a.published_at - b.published_at) > window:
         return False
     if min(len(a.shingles), len(b.shingles)) < MIN_SHINGLES:
         return False
     jaccard, contained = similarity(a.shingles, b.shingles)
-    return jaccard >= JACCARD or contained >= CONTAINMENT
+    return (jaccard >= JACCARD or contained >= CONTAINMENT) and agree(a, b)
 
 
 def link(incoming: Sequence[Signature], originals: Iterable[Signature], window: timedelta = WINDOW) -> dict[str, str | None]:
@@ -100,31 +146,31 @@ def link(incoming: Sequence[Signature], originals: Iterable[Signature], window: 
     """
     batch = sorted({s.id: s for s in incoming}.values(), key=lambda s: s.id)
     batch_ids = {s.id for s in batch}
-    stored = sorted((s for s in {s.id: s for s in originals}.values() if s.id not in batch_ids), key=lambda s: s.id)
-    items = [*batch, *stored]
-    parent = {s.id: s.id for s in items}
+    stored = [s for s in {s.id: s for s in originals}.values() if s.id not in batch_ids]
+    candidates = _candidates(batch, stored)
+    chosen: dict[str, str | None] = {}
+    for item in sorted([*batch, *stored], key=_age):
+        older = sorted((c for c in candidates.get(item.id, ()) if c.id in chosen and chosen[c.id] is None), key=_age)
+        chosen[item.id] = next((c.id for c in older if near(item, c, window)), None)
+    return {s.id: chosen[s.id] for s in [*batch, *stored] if s.id in batch_ids or chosen[s.id] != s.duplicate_of}
 
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    for i, a in enumerate(batch):
-        for b in [*batch[i + 1 :], *stored]:
-            if near(a, b, window):
-                parent[find(a.id)] = find(b.id)
-    groups: dict[str, list[Signature]] = {}
-    for s in items:
-        groups.setdefault(find(s.id), []).append(s)
-    changes: dict[str, str | None] = {}
-    for members in groups.values():
-        original = min(members, key=_age)
-        for s in members:
-            wanted = None if s.id == original.id else original.id
-            if s.id in batch_ids or wanted != s.duplicate_of:
-                changes[s.id] = wanted
-    return changes
+def _candidates(batch: list[Signature], stored: list[Signature]) -> dict[str, list[Signature]]:
+    """Who may be whose copy: batch pairs sharing a band, and every batch-stored pair (the stored
+    ones were looked up by the batch's bands already)."""
+    by_band: dict[str, list[Signature]] = {}
+    for s in batch:
+        for band in s.bands:
+            by_band.setdefault(band, []).append(s)
+    found: dict[str, dict[str, Signature]] = {s.id: {} for s in [*batch, *stored]}
+    for members in by_band.values():
+        for a in members:
+            found[a.id].update((b.id, b) for b in members if b.id != a.id)
+    for a in batch:
+        for b in stored:
+            found[a.id][b.id] = b
+            found[b.id][a.id] = a
+    return {k: list(v.values()) for k, v in found.items()}
 
 
 def _age(s: Signature) -> tuple[int, float, str]:

@@ -41,11 +41,12 @@ def signatures_near(client: Elasticsearch, layout: Layout, band_list: Sequence[s
     should = [{"constant_score": {"filter": {"term": {"near_bands": b}}}} for b in wanted[:TERMS_CHUNK]]
     body = {"query": {"bool": {"should": should, "minimum_should_match": 1,
                                "must_not": {"exists": {"field": "duplicate_of"}}}},
-            "size": limit, "_source": ["id", "body", "published_at", "duplicate_of"], "sort": ["_score", {"id": "asc"}]}
+            "size": limit, "sort": ["_score", {"id": "asc"}],
+            "_source": ["id", "body", "published_at", "duplicate_of", "figures.value", "figures.field", "entities.iso_code"]}
     with translated("looking up near-copies", where):
         hits = client.search(index=layout.articles.read_alias, body=body).body["hits"]["hits"]
-    return [Signature(id=h["_source"]["id"], text=h["_source"].get("body") or "", published_at=h["_source"].get("published_at"),
-                      duplicate_of=h["_source"].get("duplicate_of")) for h in hits]
+    return [Signature.of(s["id"], s.get("body") or "", s.get("published_at"), s.get("duplicate_of"), s.get("figures") or [],
+                         s.get("entities") or []) for s in (h["_source"] for h in hits)]
 
 
 def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, str | None], where: str) -> None:

@@ -28,12 +28,14 @@ def signatures_near(conn: sqlite3.Connection, band_list: Sequence[str], limit: i
     for chunk in chunks(sorted(set(band_list)), 500):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            "SELECT a.id, f.body, a.published_at, a.duplicate_of FROM near_bands b "
+            "SELECT a.id, f.body, a.published_at, a.duplicate_of, json_extract(a.doc, '$.figures'), "
+            "json_extract(a.doc, '$.entities') FROM near_bands b "
             "JOIN articles a ON a.rowid = b.article_rowid JOIN articles_fts f ON f.rowid = a.rowid "
             f"WHERE b.band IN ({marks}) AND a.duplicate_of IS NULL "
             "GROUP BY a.rowid ORDER BY count(*) DESC, a.id LIMIT ?", (*chunk, limit))
-        for id_, body, published, duplicate_of in rows:
-            found[id_] = Signature(id=id_, text=body or "", published_at=parse_iso(published), duplicate_of=duplicate_of)
+        for id_, body, published, duplicate_of, figures, entities in rows:
+            found[id_] = Signature.of(id_, body or "", parse_iso(published), duplicate_of,
+                                      json.loads(figures or "[]"), json.loads(entities or "[]"))
     return list(found.values())
 
 
