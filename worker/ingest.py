@@ -7,7 +7,8 @@ CLI call it. One bad document becomes a Failure in the report, never an exceptio
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import islice
 from pathlib import Path
 
 from .errors import InputError, StoreError, TransientStoreError
@@ -23,20 +24,70 @@ from .store.base import is_unchanged
 log = logging.getLogger(__name__)
 
 
+DOCUMENTS_PER_BATCH = 100
+
+# Where the documents of a batch past its first ``batch_size`` go instead: (path, first, stop)
+# record positions of one file, sent to another task.
+HandOff = Callable[[Path, int, int], None]
+
+
 def ingest_files(
     paths: Sequence[Path], store: ArticleStore, extractor: Extractor, overrides: Overrides, max_bytes: int,
-    *, roots: Sequence[Path], settle_seconds: float = 0.0,
+    *, roots: Sequence[Path], settle_seconds: float = 0.0, batch_size: int = DOCUMENTS_PER_BATCH,
+    records: range | None = None, hand_off: HandOff | None = None,
 ) -> BatchReport:
     """Index the files at ``paths``; each must lie (links resolved) under one of ``roots`` and
-    be unchanged for ``settle_seconds``."""
-    items = (item for path in paths for item in read_file(path, overrides, max_bytes, roots=roots, settle_seconds=settle_seconds))
-    return ingest_documents(items, store, extractor)
+    be unchanged for ``settle_seconds``. ``records``: of a single file, only those positions.
+
+    Documents are indexed ``batch_size`` at a time. With ``hand_off``, only the first
+    ``batch_size`` are indexed here and the rest are handed off by record range, so no task
+    grows with the file (a 20,000-line NDJSON file is 200 tasks, not one of ten minutes).
+    """
+    numbered = ((path, position, item) for path in paths
+                for position, item in _positions(read_file(path, overrides, max_bytes, roots=roots,
+                                                           settle_seconds=settle_seconds, records=records), records))
+    if hand_off is None:
+        return ingest_documents((item for _, _, item in numbered), store, extractor, batch_size)
+    mine: list[RawDocument | Failure] = []
+    rest: dict[Path, list[int]] = {}
+    for path, position, item in numbered:
+        if len(mine) < batch_size:
+            mine.append(item)
+        else:
+            rest.setdefault(path, []).append(position)
+    report = ingest_documents(mine, store, extractor, batch_size)
+    for path, positions in rest.items():
+        for start in range(0, len(positions), batch_size):
+            piece = positions[start : start + batch_size]
+            hand_off(path, piece[0], piece[-1] + 1)
+    return report
+
+
+def _positions(items: Iterable[RawDocument | Failure], records: range | None) -> Iterable[tuple[int, RawDocument | Failure]]:
+    # A file that fails whole yields one Failure: it holds the first position of its range.
+    return enumerate(items, start=records.start if records is not None else 0)
 
 
 def ingest_documents(
-    items: Iterable[RawDocument | Failure], store: ArticleStore, extractor: Extractor
+    items: Iterable[RawDocument | Failure], store: ArticleStore, extractor: Extractor,
+    batch_size: int = DOCUMENTS_PER_BATCH,
 ) -> BatchReport:
-    """Index every document in ``items``; TransientStoreError propagates so the caller can retry."""
+    """Index every document in ``items``, ``batch_size`` at a time (near-copy linking, memory and
+    a store transaction are per batch); TransientStoreError propagates so the caller can retry."""
+    report = BatchReport()
+    for batch in batched(items, batch_size):
+        report = report.merge(_ingest_batch(batch, store, extractor))
+    return report
+
+
+def batched(items: Iterable, size: int) -> Iterable[list]:
+    """``items`` in lists of ``size`` (itertools.batched is Python 3.12)."""
+    iterator = iter(items)
+    while piece := list(islice(iterator, size)):
+        yield piece
+
+
+def _ingest_batch(items: Sequence[RawDocument | Failure], store: ArticleStore, extractor: Extractor) -> BatchReport:
     failures: list[Failure] = []
     articles = [a for a in _normalized(items, failures)]
     fresh, duplicates, replaced = _new_work(articles, store, extractor.version)

@@ -201,6 +201,7 @@ class BatchReport(Contract):
     indexed: list[IndexOutcome] = []
     duplicates: list[IndexOutcome] = []
     failed: list[Failure] = []
+    handed_off: list[str] = Field(default=[], description="ids of the tasks that index the rest of a long file")
 
     @property
     def total(self) -> int:
@@ -211,6 +212,7 @@ class BatchReport(Contract):
             indexed=self.indexed + other.indexed,
             duplicates=self.duplicates + other.duplicates,
             failed=self.failed + other.failed,
+            handed_off=self.handed_off + other.handed_off,
         )
 
 

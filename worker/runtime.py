@@ -46,7 +46,8 @@ class Runtime:
     @cached_property
     def poller(self) -> FeedPoller:
         sink = self.queue_sink if self.queue_sink and not self.settings.eager else IndexHere(self.feed_states, self.store, self.extractor)
-        return FeedPoller(self.fetcher, self.feed_states, self.registry, self.settings.feeds, sink)
+        return FeedPoller(self.fetcher, self.feed_states, self.registry, self.settings.feeds, sink,
+                          self.settings.documents_per_task)
 
     def close(self) -> None:
         for name in ("store", "fetcher", "feed_states"):

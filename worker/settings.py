@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     aliases_file: Path = DEFAULT_CONFIG_DIR / "aliases.toml"
     countries_file: Path = DEFAULT_CONFIG_DIR / "countries.toml"
     files_per_task: int = Field(default=25, ge=1, le=10_000)
+    # At most this many documents are indexed as one batch: a longer file (NDJSON, JSON list) or
+    # a poll's new items go to several tasks (with a broker) or batches one after another.
+    documents_per_task: int = Field(default=100, ge=1, le=10_000)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     # Of a longer body only this many characters are parsed for entities, figures and events
     # (spaCy needs about 2.4 GB per MB of text); the whole text is still stored and searchable.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,12 +25,21 @@ INGEST_PATHS = "newsworker.ingest_paths"
 
 
 @shared_task(bind=True, name=INGEST_PATHS, acks_late=True, reject_on_worker_lost=True)
-def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
-    """Read, normalize, extract and index the files at ``paths``; returns a BatchReport as JSON."""
+def ingest_paths(self, paths: list[str], overrides: dict | None = None, records: list[int] | None = None) -> dict:
+    """Read, normalize, extract and index the files at ``paths`` (``records``: of one file, the
+    record positions [first, stop)); returns a BatchReport as JSON.
+
+    With a broker, documents past the first NEWSWORKER_DOCUMENTS_PER_TASK of a long file are
+    handed to new tasks by record range (their ids in the report's ``handed_off``): no task
+    outlives the visibility timeout because its file is long.
+    """
     from .celery_app import runtime_of
 
     runtime = runtime_of(self.app)
     started = time.monotonic()
+    handed: list[str] = []
+    piece = range(*records) if records else None
+    hand_off = None if self.request.is_eager or piece is not None else partial(_hand_off, self, overrides, handed)
     report = index_or_park(self, runtime, paths, lambda: ingest_files(
         [Path(p) for p in paths],
         runtime.store,
@@ -39,13 +49,25 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None) -> dict:
         # From the worker's own settings, never from the message: a forged task names any path.
         roots=runtime.settings.inbox_dirs,
         settle_seconds=runtime.settings.settle_seconds,
+        batch_size=runtime.settings.documents_per_task,
+        records=piece,
+        hand_off=hand_off,
     ))
+    report = report.model_copy(update={"handed_off": handed})
     log.info(
         "ingest_paths task=%s files=%d indexed=%d duplicates=%d failed=%d seconds=%.2f",
         self.request.id, len(paths), len(report.indexed), len(report.duplicates), len(report.failed),
         time.monotonic() - started,
     )
     return report.model_dump(mode="json")
+
+
+def _hand_off(task, overrides: dict | None, handed: list[str], path: Path, first: int, stop: int) -> None:
+    # The id follows from this task's: a redelivered task hands off the same ids again, and the
+    # second run of a piece finds its articles stored unchanged.
+    task_id = f"{task.request.id}:{hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()}:{first}"
+    task.app.tasks[INGEST_PATHS].apply_async(args=[[str(path)], overrides], kwargs={"records": [first, stop]}, task_id=task_id)
+    handed.append(task_id)
 
 
 POLL_FEED = "newsworker.poll_feed"

@@ -44,9 +44,14 @@ def enqueue(app: Celery, batches: list[list[str]], overrides: dict) -> list[Asyn
 
 
 def collect(results: list[AsyncResult], timeout: float, on_batch: Callable[[int], None], sizes: list[int]) -> BatchReport:
-    """Wait for enqueued batches and merge their reports."""
+    """Wait for enqueued batches, and for the tasks they handed the rest of a long file to, and
+    merge their reports."""
     report = BatchReport()
-    for result, size in zip(results, sizes):
-        report = report.merge(BatchReport.model_validate(result.get(timeout=timeout)))
+    waiting = list(zip(results, sizes))
+    while waiting:
+        result, size = waiting.pop(0)
+        got = BatchReport.model_validate(result.get(timeout=timeout))
+        waiting += [(AsyncResult(task_id, app=result.app), 0) for task_id in got.handed_off]
+        report = report.merge(got.model_copy(update={"handed_off": []}))
         on_batch(size)
     return report

@@ -93,6 +93,9 @@ class FeedPoller:
     settings: FeedSettings
     # Where new items go: IndexHere, or a queue for ingest workers (see worker.tasks).
     sink: ItemSink
+    # New items per sink call (NEWSWORKER_DOCUMENTS_PER_TASK): a poll of 10,000 new items is
+    # 100 bounded batches, each marked done in the ledger when it is indexed.
+    batch_size: int = 100
 
     def poll(self, feed: FeedConfig, now: datetime | None = None) -> PollReport:
         now = now or utc_now()
@@ -129,7 +132,10 @@ class FeedPoller:
         except FeedParseError as exc:
             return self._failed(state, feed, now, exc.reason, 200)
         claimed, documents, notes = self._new_items(feed, parsed)
-        report = self.sink(documents, claimed) if claimed else BatchReport()
+        report = BatchReport()
+        for start in range(0, len(claimed), self.batch_size):
+            end = start + self.batch_size
+            report = report.merge(self.sink(documents[start:end], claimed[start:end]))
         problem = "; ".join(filter(None, [parsed.problem, *notes])) or None
         self.states.put(schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title, body_hash))
         return PollReport(

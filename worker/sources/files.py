@@ -7,6 +7,7 @@ rest of its file, and one bad file never stops the batch.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,22 +84,28 @@ def _stays_inside(path: Path, folder: Path) -> bool:
 
 
 def read_file(
-    path: Path, overrides: Overrides, max_bytes: int, *, roots: Sequence[Path], settle_seconds: float = 0.0
+    path: Path, overrides: Overrides, max_bytes: int, *, roots: Sequence[Path], settle_seconds: float = 0.0,
+    records: range | None = None,
 ) -> Iterator[RawDocument | Failure]:
     """Every document in one file, or a Failure naming the file (or record) and why.
 
     ``roots``: the folders it may be read from (the inbox folders, or what the operator
-    named); the file and its sidecar must resolve inside one of them.
+    named); the file and its sidecar must resolve inside one of them. ``records``: only the
+    records at these positions (0-based, counting every non-blank record, good or not), for
+    a long file split over several batches; the others are not even parsed.
     """
+    wanted = records if records is not None else range(sys.maxsize)
     origin = str(path)
     try:
         data = read_regular(path, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES", settle_seconds)
         meta = _Provenance(overrides, read_sidecar(path, roots, max_bytes))
         suffix = path.suffix.lower()
         if suffix in NDJSON_EXTENSIONS:
-            yield from _read_ndjson(origin, decode_text(origin, data), meta)
+            yield from _read_ndjson(origin, decode_text(origin, data), meta, wanted)
         elif suffix in JSON_EXTENSIONS:
-            yield from _read_json(origin, decode_text(origin, data), meta)
+            yield from _read_json(origin, decode_text(origin, data), meta, wanted)
+        elif 0 not in wanted:
+            return
         elif suffix in HTML_EXTENSIONS:
             yield meta.apply(html_to_document(origin, decode_text(origin, data, html=True)))
         else:
@@ -125,7 +132,7 @@ def _text_document(origin: str, text: str) -> RawDocument:
     return RawDocument(kind="text", origin=origin, text=text)
 
 
-def _read_json(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocument | Failure]:
+def _read_json(origin: str, text: str, meta: _Provenance, wanted: range) -> Iterator[RawDocument | Failure]:
     data = _parse_json(origin, text)
     records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else None
     if not isinstance(records, list):
@@ -133,16 +140,21 @@ def _read_json(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocumen
     if not records:
         raise InputError(origin, "contains no articles")
     for number, record in enumerate(records, start=1):
-        yield _record_document(f"{origin}#{number}", record, meta)
+        if number - 1 in wanted:
+            yield _record_document(f"{origin}#{number}", record, meta)
 
 
-def _read_ndjson(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocument | Failure]:
-    seen = False
+def _read_ndjson(origin: str, text: str, meta: _Provenance, wanted: range) -> Iterator[RawDocument | Failure]:
+    position = -1
     # Only "\n" ends a record: str.splitlines() would also split on U+2028 inside strings.
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
-        seen = True
+        position += 1
+        if position not in wanted:
+            if position >= wanted.stop:
+                break
+            continue
         record_origin = f"{origin}:{number}"
         try:
             record = _parse_json(record_origin, line)
@@ -150,7 +162,7 @@ def _read_ndjson(origin: str, text: str, meta: _Provenance) -> Iterator[RawDocum
             yield Failure(origin=exc.origin, reason=exc.reason, stage="read")
             continue
         yield _record_document(record_origin, record, meta)
-    if not seen:
+    if position < 0:
         raise InputError(origin, "file is empty")
 
 
