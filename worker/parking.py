@@ -53,6 +53,17 @@ def index_or_park(task, runtime, origins: list[str], work: Callable[[], BatchRep
         raise
 
 
+def park_lost(task, runtime, reason: str, deliveries: int) -> DeadLetter:
+    """Park the task's own batch (one document that kills its worker) as a dead letter."""
+    request = task.request
+    letter = new_letter(task.name, list(request.args or []), dict(request.kwargs or {}), reason=reason,
+                        attempts=deliveries, documents=1, task_id=request.id)
+    with DeadLetterBox.open(runtime.settings) as box:
+        box.park(letter)
+    log.error("task=%s parked dead_letter=%s documents=1 attempts=%d reason=%s", request.id, letter.id, deliveries, reason)
+    return letter
+
+
 def _retry(task, settings, exc: TransientStoreError) -> Exception:
     countdown = settings.store_retry_delay(task.request.retries)
     log.warning("task=%s store unavailable, retry %d of %d in %gs: %s", task.request.id, task.request.retries + 1,

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     # A file modified less than this long ago is still being written: refused, not stored half.
     settle_seconds: float = Field(default=2.0, ge=0, le=3600)
     task_max_retries: int = Field(default=5, ge=0, le=50)
+    # Deliveries of one ingest task whose worker process died (killed, e.g. for memory) before it
+    # is split in halves instead of run again; a lone document that still kills is parked.
+    max_deliveries: int = Field(default=2, ge=1, le=100)
     # First retry delay when the store is unavailable; it doubles each retry, capped at 10 minutes.
     # After task_max_retries the batch is parked as a dead letter (`newsworker dead-letters`).
     task_retry_backoff: float = Field(default=10.0, gt=0, le=RETRY_DELAY_MAX)

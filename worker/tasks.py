@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
 from functools import partial
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from celery import shared_task
 from celery.exceptions import TaskPredicate
 
+from . import deliveries, splitting
 from .errors import TransientStoreError
 from .ingest import ingest_files
 from .parking import index_or_park, retry_store
@@ -36,6 +38,20 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None, records:
     from .celery_app import runtime_of
 
     runtime = runtime_of(self.app)
+    with _delivery(self, runtime) as delivery:
+        if delivery > runtime.settings.max_deliveries:
+            return splitting.split_paths(self, runtime, paths, overrides, records, delivery).model_dump(mode="json")
+        return _ingest_paths(self, runtime, paths, overrides, records)
+
+
+def _delivery(task, runtime):
+    """This delivery's number (see worker.deliveries); in process always the first."""
+    if task.request.is_eager:
+        return nullcontext(1)
+    return deliveries.counted(runtime.settings.lock_url, task.request.id, task.request.retries)
+
+
+def _ingest_paths(self, runtime, paths: list[str], overrides: dict | None, records: list[int] | None) -> dict:
     started = time.monotonic()
     handed: list[str] = []
     piece = range(*records) if records else None
@@ -178,8 +194,11 @@ def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> 
     from .feeds.poll import documents_from_json, index_items
 
     runtime = runtime_of(self.app)
-    report = index_or_park(self, runtime, _item_origins(documents), lambda: index_items(
-        documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor))
+    with _delivery(self, runtime) as delivery:
+        if delivery > runtime.settings.max_deliveries:
+            return splitting.split_items(self, runtime, documents, claimed, delivery).model_dump(mode="json")
+        report = index_or_park(self, runtime, _item_origins(documents), lambda: index_items(
+            documents_from_json(documents), claimed, runtime.feed_states, runtime.store, runtime.extractor))
     log.info("ingest_feed_items task=%s items=%d indexed=%d failed=%d", self.request.id, len(documents),
              len(report.indexed), len(report.failed))
     return report.model_dump(mode="json")
