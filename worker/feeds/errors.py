@@ -40,3 +40,7 @@ class FeedParseError(NewsworkerError):
 
 class RegistryError(NewsworkerError):
     """config/feeds.toml cannot be read or does not hold what was asked."""
+
+
+class FeedStateError(NewsworkerError):
+    """The feed state (item ledger, schedules) cannot be written, e.g. a read-only ``var/``."""

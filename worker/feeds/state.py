@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ..models import utc_now
+from .errors import FeedStateError
 from ..sqlite_db import open_shared
 from ..store.resources import mapping_text
 
@@ -42,13 +43,22 @@ class FeedStateStore:
 
     def __init__(self, path: Path, mappings_dir: Path):
         self.path = Path(path)
-        self.conn = open_shared(self.path, mapping_text(mappings_dir, "feeds.sql"))
+        # Read-only var/ and no feed polled yet: an empty state, so `feeds list` still lists.
+        self.conn = open_shared(self.path, mapping_text(mappings_dir, "feeds.sql"), empty_if_missing=True)
+        self.read_only = bool(self.conn.execute("PRAGMA query_only").fetchone()[0])
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise FeedStateError(f"feed state {self.path} is read-only here (the file or its folder cannot be written): "
+                                 "listing works; polling must record what it has seen, so make it writable or point "
+                                 "NEWSWORKER_DATA_DIR elsewhere")
 
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._writable()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -67,6 +77,7 @@ class FeedStateStore:
         return {url: FeedState.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
 
     def put(self, state: FeedState) -> None:
+        self._writable()
         self.conn.execute(
             "INSERT INTO feed_state (url, state) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET state = excluded.state",
             (state.url, state.model_dump_json()),
@@ -79,6 +90,7 @@ class FeedStateStore:
             conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (new, state.model_dump_json()))
 
     def forget(self, url: str) -> None:
+        self._writable()
         self.conn.execute("DELETE FROM feed_state WHERE url = ?", (url,))
 
     def reserve_due(self, urls: Sequence[str], now: datetime, hold_until: dict[str, datetime]) -> list[str]:
@@ -138,10 +150,12 @@ class FeedStateStore:
 
     def release(self, keys: Sequence[str]) -> None:
         """Give an item back (its processing failed in a way worth retrying)."""
+        self._writable()
         marks = ",".join("?" * len(keys))
         self.conn.execute(f"DELETE FROM seen_items WHERE status = 'pending' AND key IN ({marks})", list(keys))
 
     def _set_status(self, keys: Sequence[str], status: str) -> None:
+        self._writable()
         marks = ",".join("?" * len(keys))
         self.conn.execute(
             f"UPDATE seen_items SET status = ?, lease_until = NULL WHERE key IN ({marks})", [status, *keys]

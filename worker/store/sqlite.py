@@ -83,6 +83,10 @@ class SqliteStore(ArticleStore):
     @contextmanager
     def _write(self, conn: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
         conn = conn or self.conn
+        if conn.execute("PRAGMA query_only").fetchone()[0]:
+            # Opened read-only (worker.sqlite_db): nothing will change by retrying.
+            raise StoreError(f"SQLite store {self.base} is read-only here (the file or its folder cannot be written): "
+                             "searching works; to ingest, make it writable or point NEWSWORKER_DATA_DIR elsewhere")
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
