@@ -75,6 +75,8 @@ def counts_of(retval: Any) -> dict[str, int]:
 
 def error_text(retval: Any) -> str:
     exc = retval.exc if isinstance(retval, Retry) and retval.exc is not None else retval
+    if exc is None:  # in process Celery hands the signal no exception: the caller shows it
+        return "raised to the caller (in process)"
     text = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else str(exc)
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
