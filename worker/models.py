@@ -17,7 +17,7 @@ Qualifier = Literal["exact", "approx", "at_least", "at_most", "range"]
 FigureRole = Literal["level", "change", "previous_level", "other"]
 EventType = Literal["troop_level", "troop_level_change", "casualties"]
 TextField = Literal["title", "standfirst", "body"]
-LocationSource = Literal["clause", "previous_sentence", "scene"]
+LocationSource = Literal["clause", "sentence", "previous_sentence", "scene"]
 DatePrecision = Literal["day", "month", "year", "period"]
 SourceKind = Literal["text", "html", "json", "feed", "url"]
 

@@ -35,7 +35,8 @@ def figure_line(figure: Figure) -> str:
     parts[-1] += ")"
     if figure.location:
         # Where the place came from, when not the figure's own clause: a reader judges it.
-        source = {"previous_sentence": " (from the sentence before)", "scene": " (from the article's scene)"}
+        source = {"sentence": " (from its sentence)", "previous_sentence": " (from the sentence before)",
+                  "scene": " (from the article's scene)"}
         parts.append(f"in {figure.location}{source.get(figure.location_from or 'clause', '')}")
     return " ".join(parts)
 

@@ -83,6 +83,10 @@ class Canonicalizer:
             found = self._by_code.get(code) if code else None
         return found or self._one_edit_away(k)
 
+    def capital_of(self, text: str) -> Resolved | None:
+        """The country whose capital ``text`` is ("Seoul": South Korea), else None."""
+        return self.capitals.get(key(text))
+
     def speaks_for_country(self, text: str) -> bool:
         """An institution that acts for a country ("the Pentagon", "the Kremlin"), not a place."""
         k = key(text)

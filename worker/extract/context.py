@@ -28,13 +28,16 @@ Kind = Literal["country", "city", "facility"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 # A place in these roles is who acts or whose something is, not where anything happens: "the
 # Pentagon said", "Washington wants", "US troops", "Iraq's army".
-NOT_A_SETTING = {"compound", "amod", "poss", "nmod"}
+NOT_A_SETTING = {"compound", "amod", "poss", "nmod", "npadvmod"}  # npadvmod: "a Britain-based group"
 SPEAKING = {"say", "tell", "announce", "add", "claim", "report", "state", "confirm", "deny", "warn", "want", "plan",
             "vow", "insist", "accuse", "urge", "agree", "decide", "pledge", "promise", "order", "ask", "demand",
             "call", "expect", "hope", "believe", "estimate", "argue", "note", "respond", "reply"}
 # ... unless it names the setting of a place noun: "Kabul airport", "the Erbil base".
 PLACE_NOUNS = {"airport", "base", "airbase", "border", "port", "city", "province", "region", "embassy", "camp",
                "capital", "town", "village", "coast", "district", "outpost", "garrison", "compound", "valley"}
+# "Jordan's north-eastern corner", "Iraq's north": a part of the place is in it.
+PART_NOUNS = {"corner", "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "part",
+              "edge", "outskirts", "heart", "centre", "center", "interior", "territory", "soil"}
 # Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
 FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
                   "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
@@ -52,6 +55,9 @@ WANTED: dict[str, tuple[Kind, ...]] = {
     "percent": ("country", "city"),
     "other": ("country", "city", "facility"),
 }
+# What a country has rather than where something happens: its money, its shares.
+OWNED = {"money", "percent"}
+ACTING = {"nsubj", "nsubjpass", "poss"}
 # "the airport", "the capital", "the country": a definite noun that points back at the last
 # place of its kind; "there" at the last place of any kind.
 POINTERS: list[tuple[re.Pattern[str], tuple[Kind, ...]]] = [
@@ -68,6 +74,7 @@ class PlaceMention:
     name: str  # canonical
     start: int  # character offset in its field
     kind: Kind
+    role: str = ""  # the dependency of the name's head: "nsubj" for "Seoul will pay"
 
 
 @dataclass
@@ -77,6 +84,9 @@ class FieldText:
     sentence_starts: list[int] = field(default_factory=list)
     paragraph_starts: list[int] = field(default_factory=lambda: [0])
     places: list[PlaceMention] = field(default_factory=list)
+    # Every place named, in any role: "Poland plans to spend 4%", "Germany's budget" say whose
+    # money or share it is, though neither is where anything happens.
+    mentions: list[PlaceMention] = field(default_factory=list)
 
     def sentence_index(self, offset: int) -> int:
         return max(bisect.bisect_right(self.sentence_starts, offset) - 1, 0)
@@ -100,7 +110,19 @@ class ArticleContext:
         body = self.fields.get("body")
         return body is not None and len(body.sentence_starts) >= MIN_SENTENCES
 
-    def previous_sentence_places(self, figure: Figure) -> list[PlaceMention]:
+    def sentence_places(self, figure: Figure, any_role: bool = False) -> list[PlaceMention]:
+        """Places of the figure's own sentence outside its span: those before it, nearest first,
+        then those after it, nearest first."""
+        text = self.fields.get(figure.field)
+        if text is None or not text.sentence_starts:
+            return []
+        start, end = text.sentence_span(text.sentence_index(figure.start), self.body_length)
+        pool = text.mentions if any_role else text.places
+        before = [p for p in reversed(pool) if start <= p.start < figure.start]
+        after = [p for p in pool if figure.end <= p.start < end]
+        return [*before, *after]
+
+    def previous_sentence_places(self, figure: Figure, any_role: bool = False) -> list[PlaceMention]:
         """Places of the sentence before the figure's, in the same paragraph, the last first."""
         text = self.fields.get(figure.field)
         if text is None:
@@ -111,7 +133,16 @@ class ArticleContext:
         start, end = text.sentence_span(index - 1, self.body_length)
         if text.paragraph_index(start) != text.paragraph_index(figure.start):
             return []
-        return [p for p in reversed(text.places) if start <= p.start < end]
+        return [p for p in reversed(text.mentions if any_role else text.places) if start <= p.start < end]
+
+    def last_places(self, figure: Figure) -> list[PlaceMention]:
+        """The places of the last sentence before the figure's that names any, in text order."""
+        before = self.places_before(figure)
+        if not before:
+            return []
+        text = self.fields[figure.field]
+        index = text.sentence_index(before[0].start)
+        return [p for p in reversed(before) if text.sentence_index(p.start) == index]
 
     def places_before(self, figure: Figure) -> list[PlaceMention]:
         """Every place of the figure's field before its sentence, the most recent first."""
@@ -140,18 +171,22 @@ def build_context(
         dateline_end = _dateline_end(doc.text) if base == 0 else None
         for ent in doc.ents:
             in_dateline = dateline_end is not None and ent.end_char <= dateline_end
-            if ent.label_ not in PLACE_LABELS or not (in_dateline or _is_setting(ent)):
+            if ent.label_ not in PLACE_LABELS or _is_origin(ent):
                 continue
             if not (canonical := resolve(ent.text)):
                 continue
             named, kind = _with_place_noun(ent, canonical, is_country)
-            mention = PlaceMention(named, base + ent.start_char, kind)
+            mention = PlaceMention(named, base + ent.start_char, kind, ent.root.dep_)
+            text.mentions.append(mention)
+            if not (in_dateline or _is_setting(ent)):
+                continue
             text.places.append(mention)
             if name == "body" and in_dateline:
                 datelines.append(mention)
     for text in fields.values():
         text.sentence_starts.sort()
         text.places.sort(key=lambda p: p.start)
+        text.mentions.sort(key=lambda p: p.start)
     body_text = fields.get("body")
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
@@ -185,15 +220,19 @@ def _dateline_end(text: str) -> int | None:
     return dash.start() + 1
 
 
+def _is_origin(ent: Span) -> bool:
+    # Where someone came from ("a flight from Bangkok") is not where the story is.
+    return ent.root.dep_ == "pobj" and ent.root.head.lower_ == "from"
+
+
 def _is_setting(ent: Span) -> bool:
     root = ent.root
-    if root.dep_ == "pobj" and root.head.lower_ == "from":
-        return False  # where someone came from ("a flight from Bangkok") is not where the story is
     if root.dep_ == "nsubj":
         return root.head.lemma_.lower() not in SPEAKING  # "Okinawa hosts ...", not "the Pentagon said"
     if root.dep_ not in NOT_A_SETTING:
         return True
-    return root.dep_ == "compound" and root.head.lemma_.lower() in PLACE_NOUNS
+    # "Kabul airport", "Haiti's capital", "Jordan's north-eastern corner": the place of a place noun.
+    return root.dep_ in ("compound", "poss") and (root.head.lemma_.lower() in PLACE_NOUNS | PART_NOUNS)
 
 
 def _paragraph_starts(text: str) -> list[int]:
@@ -223,7 +262,8 @@ def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention
     return [*scene, *datelines]
 
 
-def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[str], bool]) -> Figure:
+def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[str], bool],
+                  capital_of: Callable[[str], str | None] = lambda name: None) -> Figure:
     """``figure`` with a place from the context when its clause named none.
 
     ``not_here(place)``: the place cannot be where this figure is (the troops' own country,
@@ -232,25 +272,47 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     then the scene, each searched for the kinds the figure wants in turn.
     """
     if figure.location:
-        return figure if figure.location_from else figure.model_copy(update={"location_from": "clause"})
+        figure = figure if figure.location_from else figure.model_copy(update={"location_from": "clause"})
+        return _most_specific(figure, context) if context.is_whole_article else figure
     if figure.field != "body":
         return figure
     # A pointer is the clause naming its place by reference: read it in short items too.
     kinds = _pointed_kinds(figure)
     if kinds:
-        place = _first(context.places_before(figure), kinds, not_here, by_kind=False)
+        # "there" after "the base in Timbuktu, in northern Mali" is Timbuktu: of the last sentence
+        # naming places, the most specific (the first of a kind); else the most recent of its kinds.
+        place = (_first(context.last_places(figure), kinds, not_here) if len(kinds) > 1 else None) \
+            or _first(context.places_before(figure), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
     if not context.is_whole_article:
         return figure
     wanted = WANTED.get(figure.category, WANTED["other"])
-    sources: list[tuple[LocationSource, list[PlaceMention]]] = [
-        ("previous_sentence", context.previous_sentence_places(figure)), ("scene", context.scene)]
-    for source, places in sources:
-        place = _first(places, wanted, not_here)
+    # Whose money or share it is counts as where: "Poland plans to spend about 4% of its GDP".
+    owned = figure.category in OWNED
+    sources: list[tuple[LocationSource, list[PlaceMention], bool]] = [
+        ("sentence", context.sentence_places(figure, any_role=owned), False),
+        ("previous_sentence", context.previous_sentence_places(figure, any_role=owned), True),
+        ("scene", context.scene, True)]
+    for source, places, by_kind in sources:
+        place = _pick(places, wanted, not_here, by_kind)
         if place:
-            return _located(figure, place, source)
+            # "Seoul will pay 1.5 trillion won": a capital that acts is its country's government.
+            country = capital_of(place.name) if owned and place.role in ACTING and place.kind == "city" else None
+            return _located(figure, country or place.name, source)
     return figure
+
+
+def _most_specific(figure: Figure, context: ArticleContext) -> Figure:
+    """The dead and wounded are where it happened: "killed at King Faisal Air Base in southern
+    Jordan" is at the base, whichever of the two the clause read."""
+    if figure.category not in ("killed", "injured", "people"):
+        return figure
+    here = context.sentence_places(figure)
+    if any(p.name == figure.location and p.kind == "facility" for p in here):
+        return figure
+    facility = next((p for p in here if p.kind == "facility"), None)
+    return _located(figure, facility.name, "sentence") if facility else figure
 
 
 def _pointed_kinds(figure: Figure) -> tuple[Kind, ...] | None:
@@ -262,12 +324,18 @@ def _pointed_kinds(figure: Figure) -> tuple[Kind, ...] | None:
 
 def _first(places: list[PlaceMention], kinds: tuple[Kind, ...], not_here: Callable[[str], bool],
            by_kind: bool = True) -> str | None:
+    place = _pick(places, kinds, not_here, by_kind)
+    return place.name if place else None
+
+
+def _pick(places: list[PlaceMention], kinds: tuple[Kind, ...], not_here: Callable[[str], bool],
+          by_kind: bool = True) -> PlaceMention | None:
     allowed = [p for p in places if p.kind in kinds and not not_here(p.name)]
     if not allowed:
         return None
     if not by_kind:
-        return allowed[0].name
-    return min(allowed, key=lambda p: kinds.index(p.kind)).name
+        return allowed[0]
+    return min(allowed, key=lambda p: kinds.index(p.kind))
 
 
 def _located(figure: Figure, place: str, source: LocationSource) -> Figure:

@@ -543,7 +543,10 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     deep = category in ("troops", "killed", "injured")
     scoped = [p for p in places if (p.root == scope or scope in p.root.ancestors) and not _is_modifier(p.root)
               and (deep or _scope(p.root) == scope)]
-    pool = [p for p in scoped if _anchored(p.root) and not _speaker_place(p.root)]
+    # "181 people from Bangkok": where people came from is not where they are; troops leaving
+    # a place are counted there (the decrease is at the origin).
+    pool = [p for p in scoped if _anchored(p.root) and not _speaker_place(p.root)
+            and (category == "troops" or not (p.root.dep_ == "pobj" and p.root.head.lower_ == "from"))]
     if not pool:  # "an offensive to retake Mosul"
         pool = [p for p in scoped if p.root.dep_ == "dobj" and p.root.head.lemma_.lower() in lexicon.TARGET_VERBS]
     if not pool and scope.dep_ == "relcl" and any(c.lower_ == "where" for c in scope.children):

@@ -23,7 +23,7 @@ from .units import with_unit
 MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
                       r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with the length of what it is given (about 2.4 GB per MB of one
 # paragraph): bodies are parsed in pieces of this size, cut at paragraph or sentence ends.
@@ -161,9 +161,14 @@ class Extractor:
         owner = self.canon.actor_country(whose) if whose else None
         # Forces are abroad far more often than at home; civilians die in their own country.
         abroad = figure.category == "troops" or bool(MILITARY.search(figure.counts))
+        capital_of = self._capital_of
         if owner is None or not abroad:
-            return fill_location(figure, context, lambda place: False)
-        return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner)
+            return fill_location(figure, context, lambda place: False, capital_of)
+        return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner, capital_of)
+
+    def _capital_of(self, name: str) -> str | None:
+        country = self.canon.capital_of(name)
+        return country.canonical if country else None
 
 
 def _short_sentence(figure: Figure) -> Figure:
