@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..models import EventMention, Figure
 from ..keys import bucket, slug
 from .canonical import Canonicalizer, key
-from .lexicon import APPROX, AT_LEAST, AT_MOST
+from .lexicon import APPROX, AT_LEAST, AT_MOST, MILITARY
 from .movements import join_breakdown, split_movements
 from .timex import TimeRef, resolve_time
 
@@ -102,6 +102,7 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
         items.append(_Item(figure, actor, lead, tuple(p for p in (_place(a, canon) for a in hint.also_places) if p)))
+    items = _same_forces(items)
     out = _troop_events(sentence, [i for i in items if i.figure.category == "troops"], date, canon)
     for item in items:
         if item.figure.category in ("killed", "injured"):
@@ -109,6 +110,17 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
     named = lambda text: _named_place(text, canon)  # noqa: E731
     out = split_movements(sentence, join_breakdown(sentence, out, named), named)
     return out + _for_each_place(out, items, canon)
+
+
+def _same_forces(items: list[_Item]) -> list[_Item]:
+    """"Three U.S. soldiers were killed and at least 34 other troops were injured": the dead and
+    wounded soldiers of one sentence whose nationality it says once are of that one country."""
+    casualties = [i for i in items if i.figure.category in ("killed", "injured") and MILITARY.search(i.figure.counts)]
+    actors = {i.actor for i in casualties if i.actor}
+    if len(actors) != 1:
+        return items
+    [actor] = actors
+    return [replace(i, actor=actor) if i in casualties and i.actor is None else i for i in items]
 
 
 def _named_place(text: str, canon: Canonicalizer) -> str | None:
@@ -262,8 +274,37 @@ def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
             })
             out[-1] = merged
             continue
+        earlier = next((i for i in range(len(out) - 1, -1, -1) if _amount_and_span(out[i], event)), None)
+        if earlier is not None:
+            # "withdraw nearly 12,000 troops ... from about 36,000 to 24,000": the amount and the
+            # levels it moves between, however far apart the article tells them.
+            amount, span = (out[earlier], event) if out[earlier].value is not None else (event, out[earlier])
+            out[earlier] = span.model_copy(update={
+                "value": amount.value, "location": span.location or amount.location, "actor": span.actor or amount.actor,
+                "parts": amount.parts or span.parts, "date": amount.date or span.date,
+                "date_precision": amount.date_precision if amount.date else span.date_precision,
+            })
+            continue
         out.append(event)
     return out
+
+
+def _amount_and_span(a: EventMention, b: EventMention) -> bool:
+    """One change told as its amount and, elsewhere, the levels it runs between (they agree)."""
+    if a.type != "troop_level_change" or b.type != "troop_level_change":
+        return False
+    if (a.location and b.location and a.location != b.location) or (a.actor and b.actor and a.actor != b.actor):
+        return False
+    amount_only = lambda e: e.value is not None and e.to_value is None and e.from_value is None  # noqa: E731
+    span_only = lambda e: e.value is None and e.to_value is not None and e.from_value is not None  # noqa: E731
+    if amount_only(a) and span_only(b):
+        amount, span = a, b
+    elif span_only(a) and amount_only(b):
+        amount, span = b, a
+    else:
+        return False
+    moved = abs((span.from_value or 0) - (span.to_value or 0))
+    return bool(amount.value) and abs(moved - amount.value) <= 0.1 * amount.value
 
 
 def _halves(a: EventMention, b: EventMention) -> bool:

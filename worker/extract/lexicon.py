@@ -1,5 +1,7 @@
 """Word lists the figure extractor classifies with (lemmas, lower case)."""
 
+import re
+
 TROOP_NOUNS = {
     "troop", "soldier", "personnel", "force", "marine", "sailor", "airman", "servicemember",
     "serviceman", "servicemen", "paratrooper", "peacekeeper", "reservist", "guardsman", "commando",
@@ -68,3 +70,8 @@ DIRECTIONS = {"north", "south", "east", "west", "north-east", "north-west", "sou
 APPROX = ("an estimated", "approximately", "estimated", "roughly", "around", "about", "some", "circa", "~")
 AT_LEAST = ("more than", "at least", "upwards of", "in excess of", "greater than", "over", "above", "no fewer than", "no less than")
 AT_MOST = ("almost", "nearly", "up to", "fewer than", "less than", "under", "below", "no more than", "just under", "as many as")
+
+# Nouns for members of armed forces: forces are abroad far more often than at home, and
+# "34 other troops" in a sentence about "three U.S. soldiers" are American too.
+MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
+                      r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)

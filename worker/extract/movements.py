@@ -47,7 +47,8 @@ def split_movements(sentence: str, events: list[EventMention], is_place: Callabl
                 or event.from_value is not None or event.to_value is not None):
             out.append(event)
             continue
-        arriving = None if home else destination
+        # "returning to America" with American troops: going home is no deployment either.
+        arriving = None if home or (destination is not None and destination == event.actor) else destination
         if origin and arriving and origin != arriving:
             out.append(event.model_copy(update={"location": origin, "delta": -amount}))
             out.append(event.model_copy(update={"location": arriving, "delta": amount}))
@@ -70,7 +71,7 @@ def join_breakdown(sentence: str, events: list[EventMention], is_place: Callable
     pieces = [e for e in troops if e is not whole]
     total = sum(_amount(e) or 0 for e in pieces)
     # The pieces add up to the whole (give or take rounding), and the whole is what "of" names.
-    if not 0.6 * amount <= total <= 1.05 * amount or not _of_the(sentence, amount):
+    if not 0.6 * amount <= total <= 1.05 * amount or not (_of_the(sentence, amount) or _with_pieces(sentence, amount)):
         return events
     origin = _first_place(FROM, sentence, is_place) or whole.location
     parts = [EventPart(value=_amount(e) or 0, destination=e.location if e.location != origin else None) for e in pieces]
@@ -93,6 +94,12 @@ def _of_the(sentence: str, whole: float) -> bool:
     number = re.escape(f"{whole:,.0f}")
     return bool(re.search(rf"\bof (?:the |those |these |its |their )?(?:\w+ )?{number}\b", sentence, re.I)
                 or re.search(rf"\b{number}\b.*\bof (?:those|them|whom)\b", sentence, re.I))
+
+
+def _with_pieces(sentence: str, whole: float) -> bool:
+    """The whole, then its pieces: "withdraw nearly 12,000 troops, with about 6,400 returning home and ..."."""
+    number = re.escape(f"{whole:,.0f}")
+    return bool(re.search(rf"\b{number}\b[^.;]*?,\s+(?:with|including|of whom|among them)\s+(?:about |some |roughly |around |nearly )?\d", sentence, re.I))
 
 
 def _amount(event: EventMention) -> float | None:

@@ -18,10 +18,9 @@ from .entities import clean_name, collect_entities
 from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
+from .lexicon import MILITARY
 from .units import with_unit
 
-MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
-                      r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
 EXTRACTOR_VERSION = "5"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
