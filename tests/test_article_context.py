@@ -115,3 +115,55 @@ def test_a_sentence_of_numbers_keeps_a_bounded_figure_list(nlp):
     body = [f for f in article.figures if f.field == "body"]
     assert len(body) <= MAX_FIGURES and all(len(f.sentence) <= MAX_SENTENCE_CHARS for f in body)
     assert any("figures found" in n for n in article.notes)
+
+
+# A second whole article (written for these tests, not taken from the dev sets): places a
+# figure's own sentence gives when its clause does not, and changes told in pieces.
+BUDGETS = """\
+AMMAN — Two soldiers were killed and 11 others were wounded on Monday when a rocket hit \
+the gate of Prince Hassan Air Base in eastern Jordan, the army said.
+
+The base houses foreign trainers. Officials said the attack would not change the mission.
+
+Poland plans to spend about 4% of its GDP on defence this year, more than any other ally. \
+Seoul will pay 1.4 trillion won toward the cost of US forces next year under a new deal.
+
+Britain will withdraw nearly 900 troops from Estonia, with about 500 returning to Britain \
+and 400 moving to Latvia. The force there will fall from about 1,700 to 800 by the summer.
+"""
+
+
+@pytest.fixture(scope="module")
+def budgets(extractor) -> Article:
+    raw = RawDocument(kind="text", origin="budgets.txt", title="Rocket hits Jordan base", text=BUDGETS,
+                      published="2024-03-05T08:00:00Z")
+    article = extractor.extract(normalize(raw))
+    assert isinstance(article, Article)
+    return article
+
+
+def _body(article: Article) -> dict[float, Figure]:
+    return {f.value: f for f in article.figures if f.field == "body"}
+
+
+def test_a_share_or_sum_belongs_to_the_country_of_its_sentence(budgets):
+    figures = _body(budgets)
+    assert (figures[4].location, figures[4].location_from) == ("Poland", "sentence")
+    # a capital that pays is its country's government
+    assert (figures[1.4e12].location, figures[1.4e12].location_from) == ("South Korea", "sentence")
+
+
+def test_the_dead_and_wounded_are_at_the_facility_their_sentence_names(budgets):
+    figures = _body(budgets)
+    assert figures[2].category == "killed" and figures[2].location.startswith("Prince Hassan")
+    assert figures[11].location == figures[2].location
+
+
+def test_a_withdrawal_told_with_its_pieces_and_its_levels_is_one_change(budgets):
+    changes = [e for e in budgets.events if e.type == "troop_level_change" and e.location == "Estonia"]
+    assert len(changes) == 1, budgets.events
+    [change] = changes
+    assert (change.value, change.from_value, change.to_value, change.actor) == (900, 1700, 800, "United Kingdom")
+    assert sorted(p.value for p in change.parts) == [400, 500]
+    # going home is no arrival: no increase in Britain
+    assert not [e for e in budgets.events if e.location == "United Kingdom"]

@@ -41,6 +41,8 @@ PART_NOUNS = {"corner", "north", "south", "east", "west", "northeast", "northwes
 # Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
 FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
                   "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
+# Words that make an "organisation" the tagger found a named base or airport.
+NAMED_SITES = {"airport", "base", "airbase", "camp", "barracks", "airfield", "fort"}
 DATELINE_DASHES = ("—", "–", "-", "(", ",")
 # A body this short is one self-contained item (a brief, a feed summary): its clauses say all
 # there is, and its first place is no scene that later paragraphs lean on.
@@ -142,7 +144,10 @@ class ArticleContext:
             return []
         text = self.fields[figure.field]
         index = text.sentence_index(before[0].start)
-        return [p for p in reversed(before) if text.sentence_index(p.start) == index]
+        found = [p for p in reversed(before) if text.sentence_index(p.start) == index]
+        # "there" after "Britain will withdraw troops from Estonia, with 500 returning to Britain"
+        # is Estonia: who acts and where they go come after where it happens.
+        return sorted(found, key=lambda p: p.role in ("to", "nsubj"))
 
     def places_before(self, figure: Figure) -> list[PlaceMention]:
         """Every place of the figure's field before its sentence, the most recent first."""
@@ -171,14 +176,14 @@ def build_context(
         dateline_end = _dateline_end(doc.text) if base == 0 else None
         for ent in doc.ents:
             in_dateline = dateline_end is not None and ent.end_char <= dateline_end
-            if ent.label_ not in PLACE_LABELS or _is_origin(ent):
+            if not _is_place(ent):
                 continue
             if not (canonical := resolve(ent.text)):
                 continue
             named, kind = _with_place_noun(ent, canonical, is_country)
-            mention = PlaceMention(named, base + ent.start_char, kind, ent.root.dep_)
+            mention = PlaceMention(named, base + ent.start_char, kind, _role(ent))
             text.mentions.append(mention)
-            if not (in_dateline or _is_setting(ent)):
+            if not (in_dateline or _is_setting(ent) or mention.role == "from"):
                 continue
             text.places.append(mention)
             if name == "body" and in_dateline:
@@ -220,9 +225,20 @@ def _dateline_end(text: str) -> int | None:
     return dash.start() + 1
 
 
-def _is_origin(ent: Span) -> bool:
-    # Where someone came from ("a flight from Bangkok") is not where the story is.
-    return ent.root.dep_ == "pobj" and ent.root.head.lower_ == "from"
+def _is_place(ent: Span) -> bool:
+    if ent.label_ in PLACE_LABELS:
+        return True
+    # The tagger often calls a named base an organisation: "Prince Hassan Air Base".
+    return ent.label_ == "ORG" and bool({w.lower() for w in ent.text.split()} & NAMED_SITES)
+
+
+def _role(ent: Span) -> str:
+    """"from" for an origin ("a flight from Bangkok", "troops leaving ... from Germany"), "to"
+    for a destination, else the dependency of the name's head."""
+    root = ent.root
+    if root.dep_ == "pobj" and root.head.lower_ in ("from", "to", "into"):
+        return "from" if root.head.lower_ == "from" else "to"
+    return root.dep_
 
 
 def _is_setting(ent: Span) -> bool:
@@ -259,7 +275,8 @@ def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention
         scene.extend(p for p in body_text.places if p.start < lead_end and p not in datelines)
     for name in ("standfirst", "title"):
         scene.extend(fields.get(name, FieldText()).places)
-    return [*scene, *datelines]
+    # Where someone came from ("a flight from Bangkok") is not where the story is.
+    return [p for p in [*scene, *datelines] if p.role != "from"]
 
 
 def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[str], bool],
@@ -276,13 +293,16 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
         return _most_specific(figure, context) if context.is_whole_article else figure
     if figure.field != "body":
         return figure
+    # People counted "from Bangkok" are not there; troops leaving a place are counted there.
+    usable = (lambda places: places) if figure.category == "troops" else \
+        (lambda places: [p for p in places if p.role != "from"])
     # A pointer is the clause naming its place by reference: read it in short items too.
     kinds = _pointed_kinds(figure)
     if kinds:
         # "there" after "the base in Timbuktu, in northern Mali" is Timbuktu: of the last sentence
         # naming places, the most specific (the first of a kind); else the most recent of its kinds.
-        place = (_first(context.last_places(figure), kinds, not_here) if len(kinds) > 1 else None) \
-            or _first(context.places_before(figure), kinds, not_here, by_kind=False)
+        place = (_first(usable(context.last_places(figure)), kinds, not_here) if len(kinds) > 1 else None) \
+            or _first(usable(context.places_before(figure)), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
     if not context.is_whole_article:
@@ -295,7 +315,7 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
         ("previous_sentence", context.previous_sentence_places(figure, any_role=owned), True),
         ("scene", context.scene, True)]
     for source, places, by_kind in sources:
-        place = _pick(places, wanted, not_here, by_kind)
+        place = _pick(usable(places), wanted, not_here, by_kind)
         if place:
             # "Seoul will pay 1.5 trillion won": a capital that acts is its country's government.
             country = capital_of(place.name) if owned and place.role in ACTING and place.kind == "city" else None
