@@ -123,7 +123,8 @@ BUDGETS = """\
 AMMAN — Two soldiers were killed and 11 others were wounded on Monday when a rocket hit \
 the gate of Prince Hassan Air Base in eastern Jordan, the army said.
 
-The base houses foreign trainers. Officials said the attack would not change the mission.
+The base houses foreign trainers. Officials said the attack would not change the mission. \
+A medic said three civilians were also hurt.
 
 Poland plans to spend about 4% of its GDP on defence this year, more than any other ally. \
 Seoul will pay 1.4 trillion won toward the cost of US forces next year under a new deal.
@@ -167,3 +168,9 @@ def test_a_withdrawal_told_with_its_pieces_and_its_levels_is_one_change(budgets)
     assert sorted(p.value for p in change.parts) == [400, 500]
     # going home is no arrival: no increase in Britain
     assert not [e for e in budgets.events if e.location == "United Kingdom"]
+
+
+def test_the_dead_and_wounded_a_later_sentence_counts_are_of_the_day_the_lead_says(budgets):
+    [hurt] = [e for e in budgets.events if e.type == "casualties" and e.value == 3]
+    # published Tuesday 5 March 2024; the lead's attack was "on Monday"
+    assert hurt.date.date().isoformat() == "2024-03-04" and hurt.date_precision == "day"

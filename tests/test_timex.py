@@ -90,3 +90,27 @@ def test_rendering_keeps_the_precision():
     assert TimeRef(day(2011, 1, 1), "year").render() == "2011"
     assert TimeRef(day(2003, 1, 1), "period", day(2021, 1, 15)).render() == "2003 - 15 Jan 2021"
     assert TimeRef(day(2021, 1, 4), "period", day(2021, 1, 10)).render() == "4 Jan 2021 - 10 Jan 2021"
+
+
+def test_an_aside_about_something_else_does_not_date_the_figure():
+    sentence = "The US has about 2,500 troops in Iraq, where the government began talks with Washington last week."
+    at = sentence.find("2,500")
+    assert resolve_time(sentence, PUB, at).key() == "2021-01-15"
+    # the clause the figure is in keeps its own time
+    inside = "Talks stalled, which left about 2,500 troops in limbo last week."
+    assert resolve_time(inside, PUB, inside.find("2,500")).key() == "2021-01-04/2021-01-10"
+    assert resolve_time(inside, PUB, 0).key() == "2021-01-15"  # "Talks stalled" is not in that aside
+    before = "The mission, whose mandate expires on Thursday, has fewer than 1,000 personnel."
+    assert resolve_time(before, PUB, before.find("1,000")).key() == "2021-01-15"
+
+
+def test_days_after_count_back_from_the_day_said():
+    # PUB is Friday 15 January 2021: "said on Wednesday" is the 13th, two days after it the 11th
+    sentence = "The group said on Wednesday it would stop, two days after a drone attack killed three soldiers."
+    assert resolve_time(sentence, PUB, sentence.find("three")).key() == "2021-01-11"
+    assert resolve_time("A day after the blast, 40 were still missing.", PUB, 0).key() == "2021-01-14"
+
+
+def test_a_sentence_without_a_time_falls_back_to_the_publication_day_and_says_so():
+    assert resolve_time("About 170 people were killed, officials said.", PUB).stated is False
+    assert resolve_time("About 170 people were killed on Tuesday.", PUB).stated is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .models import DatePrecision
@@ -29,6 +29,8 @@ class TimeRef:
     date: datetime
     precision: DatePrecision = "day"
     end: datetime | None = None  # the end of a period
+    # False when the text said no time and this is the publication day it fell back to.
+    stated: bool = field(default=True, compare=False)
 
     def render(self) -> str:
         """"15 Jan 2021", "Nov 2020", "2011", "2003 - 15 Jan 2021"."""

@@ -81,14 +81,34 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
         found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon))
     found = _shared_casualty_places(_drop_restated_headlines(_merge_split_changes(found), figures))
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
+    attack_day = _attack_day(figures, published)
     events: dict[str, EventMention] = {}
     for event in found:
+        if attack_day is not None and event.type == "casualties" and not _dated_in_text(event.sentence, published):
+            # "Afghan officials said 170 were killed": the dead of the attack the article is about.
+            event = event.model_copy(update={"date": attack_day.date, "date_precision": "day", "date_end": None})
         if event.actor is None and event.type != "casualties":
             actor = next((a for a, _ in actors.most_common() if a != event.location), None)
             event = event.model_copy(update={"actor": actor})
         event = event.model_copy(update={"key": event_key(event)})
         events.setdefault(event.key, event)
     return list(events.values())
+
+
+def _attack_day(figures: list[Figure], published: datetime | None) -> TimeRef | None:
+    """The day the article's first dead or wounded were counted on, when its text says it."""
+    for figure in sorted((f for f in figures if f.field == "body" and f.category in ("killed", "injured")),
+                         key=lambda f: f.start):
+        at = figure.sentence.find(figure.text)
+        time = resolve_time(figure.sentence, published, at if at >= 0 else None)
+        if time is not None and time.stated:
+            return time if time.precision == "day" else None
+    return None
+
+
+def _dated_in_text(sentence: str, published: datetime | None) -> bool:
+    time = resolve_time(sentence, published)
+    return time is None or time.stated
 
 
 def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dating,

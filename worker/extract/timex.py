@@ -43,6 +43,9 @@ _YEAR_SPAN = re.compile(r"\b(?P<first>(?:19|20)\d\d)\s*[-–]\s*(?P<last>(?:19|2
 _YEAR_BEFORE_NOUN = re.compile(r"\b(?:a|an|the|its|their|his|her)\s+(?P<year>(?:19|20)\d\d)\s+(?=[a-z\"“])")
 _AGO = re.compile(r"\b(?P<count>a|an|one|two|three|four|five|six|\d+)\s+(?P<unit>years?|months?|weeks?)\s+ago\b", re.I)
 _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_DAYS_AFTER = re.compile(r"\b(?P<count>a|one|two|three|four|five|six|\d)\s+days?\s+after\b", re.I)
+# ", where talks began last week", ", whose mandate expires on Thursday,": an aside about something else.
+_ASIDE = re.compile(r",\s+(?:where|which|whose|who)\b(?:[^,;]|,(?=\d))*(?:,|$)")  # "2,500" ends no aside
 _IN_YEAR = re.compile(r"\b(?<!since )(?:in|during|by the end of|at the end of|back in|of)\s+(?P<year>(?:19|20)\d\d)\b(?!\s*(?:per|%))", re.I)
 
 
@@ -56,13 +59,34 @@ def resolve_time(sentence: str, published: datetime | None, anchor: int | None =
     if published is None:
         return None
     day = _midnight(published)
-    text = _SPOKEN.sub(lambda m: " " * len(m.group(0)), sentence)
+    after = _days_after(sentence, day)
+    if after is not None:
+        return after
+    text = _SPOKEN.sub(lambda m: " " * len(m.group(0)), _aside_masked(sentence, anchor))
     for rule in (_since, _between, _full_date, _month_and_day, _yesterday, _weekday, _ago, _last_unit, _month_year,
                  _month_alone):
         found = rule(text, day)
         if found is not None:
             return found
-    return _in_year(text, day, anchor) or TimeRef(day)
+    return _in_year(text, day, anchor) or TimeRef(day, stated=False)
+
+
+def _aside_masked(sentence: str, anchor: int | None) -> str:
+    """The sentence with its relative clauses blanked, but the one the figure is in: "has about
+    2,500 troops in Iraq, where talks began last week" is a level as of now, not of last week."""
+    if anchor is None:
+        return sentence
+    return _ASIDE.sub(lambda m: m.group(0) if m.start() <= anchor < m.end() else " " * len(m.group(0)), sentence)
+
+
+def _days_after(sentence: str, day: datetime) -> TimeRef | None:
+    """"said on Tuesday ..., two days after a drone attack": counted back from the day said."""
+    match = _DAYS_AFTER.search(sentence)
+    if not match:
+        return None
+    said = _weekday(sentence, day)
+    base = said.date if said is not None else day
+    return TimeRef(base - timedelta(days=_COUNT_WORDS.get(match["count"].lower()) or int(match["count"])))
 
 
 def _midnight(value: datetime) -> datetime:
