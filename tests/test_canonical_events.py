@@ -162,3 +162,29 @@ def test_sentence_dates():
 @pytest.mark.parametrize("value, expected", [(2500, "2500"), (2480, "2500"), (3000, "3000"), (98000, "98000"), (12, "12"), (0.5, "0.5"), (None, "-")])
 def test_value_bucket(value, expected):
     assert bucket(value) == expected
+
+
+def test_the_last_of_a_force_leaving_is_a_change_to_zero(canon):
+    s = "The last of the roughly 200 American service members at the base flew out on Monday."
+    [gone] = build_events([_fig(200, sentence=s, counts="American service members", location="Niger")], JAN_15, canon)
+    assert (gone.type, gone.from_value, gone.to_value, gone.delta) == ("troop_level_change", 200, 0, -200)
+    stayed = "The last of the roughly 200 American service members at the base guards the runway."
+    [level] = build_events([_fig(200, sentence=stayed, counts="American service members", location="Niger")], JAN_15, canon)
+    assert level.type == "troop_level"
+
+
+def test_a_force_whose_last_members_left_ends_at_zero(canon):
+    s = "About 150 French soldiers had been stationed in Timbuktu; the last of them flew out after the ceremony."
+    [change] = build_events([_fig(150, role="previous_level", sentence=s, counts="French soldiers", location="Timbuktu")],
+                            JAN_15, canon)
+    assert (change.from_value, change.to_value) == (150, 0)
+
+
+def test_an_organisation_that_owns_the_force_is_its_actor(canon):
+    s = "The UN peacekeeping mission in Mali, whose roughly 12,000 troops remain, faces an uncertain future."
+    [level] = build_events([_fig(12000, sentence=s, counts="troops", location="Mali")], JAN_15, canon)
+    assert level.actor == "United Nations"
+    wagner = "The Wagner Group has an estimated 1,500 fighters in Mali."
+    [fighters] = build_events([_fig(1500, sentence=wagner, counts="fighters", location="Mali")], JAN_15,
+                              canon, [Hint(actor="The Wagner Group")])
+    assert fighters.actor == "Wagner Group"

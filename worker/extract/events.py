@@ -26,6 +26,12 @@ QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda
 DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w* ?down|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
 INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further)\b", re.I)
 HALVED = re.compile(r"\bhalv\w*\b", re.I)
+DEPARTED = re.compile(r"\b(?:flew out|flown out|left|depart\w*|pull\w* out|withdr[ae]w\w*|exit\w*|went home)\b", re.I)
+# Right before the figure: "the last of the roughly 200", "its last 400".
+LAST_OF = re.compile(r"\b(?:the|its|their) last (?:of (?:the|its|their) )?(?:\w+ )?$", re.I)
+# A departure that left nobody: "the last of them flew out", "all of them have left".
+ALL_GONE = re.compile(r"\b(?:the last of (?:them|the \w+)|all of them (?:have |had )?(?:left|gone|flown)|"
+                      r"complet\w* (?:the |its |their )?(?:withdrawal|pull-?out|departure))\b", re.I)
 DOUBLED = re.compile(r"\bdoubl\w*\b", re.I)
 
 
@@ -118,6 +124,8 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
     for (figure, hint), lead in zip(group, leads):
         if figure.category == "troops":
             actor = (_organisation_in(figure.counts, canon) or _country(hint.actor, canon)
+                     or (_organisation_in(hint.actor, canon) if hint.actor else None)
+                     or _organisation_before(sentence, figure, canon)
                      or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon))
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
@@ -183,9 +191,18 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
         else:
             current = {slot: item}
             groups.append(current)
-    out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain]
+    # "The last of the roughly 200 service members at the base flew out": they all left.
+    gone = [i for i in plain if _last_of(sentence, i.figure) and DEPARTED.search(sentence)]
+    out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain if i not in gone]
+    out.extend(_event("troop_level_change", [i], sentence, date, canon, from_value=i.figure.value, to_value=0.0,
+                      delta=-i.figure.value) for i in gone)
     out.extend(_change_event(g, sentence, date, canon) for g in groups)
     return out
+
+
+def _last_of(sentence: str, figure: Figure) -> bool:
+    at = sentence.find(figure.text)
+    return at >= 0 and bool(LAST_OF.search(sentence[max(0, at - 40) : at]))
 
 
 def _slot(item: _Item, moving: bool) -> str:
@@ -222,6 +239,8 @@ def _change_event(group: dict[str, _Item], sentence: str, date: Dating, canon: C
         frm = to / 2
     if to is None and frm is not None and change is not None:
         to = frm + sign * change
+    if to is None and frm is not None and change is None and ALL_GONE.search(sentence):
+        to = 0.0  # "About 150 soldiers had been stationed there; the last of them flew out"
     delta = to - frm if to is not None and frm is not None else (sign * change if change is not None else None)
     members = sorted(group.values(), key=lambda i: i.figure.start)
     return _event("troop_level_change", members, sentence, date, canon, value=change,
@@ -390,7 +409,7 @@ def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Cano
 
 
 # Forces that are an organisation's: "NATO troops", "UN peacekeepers", "AU soldiers".
-FORCE_OWNERS = {"NATO", "United Nations", "European Union", "African Union"}
+FORCE_OWNERS = {"NATO", "United Nations", "European Union", "African Union", "Wagner Group"}
 _PEACEKEEPERS = re.compile(r"\b(?:peacekeep\w*|blue helmets)\b", re.I)
 
 
@@ -401,6 +420,22 @@ def _organisation_in(counts: str, canon: Canonicalizer) -> str | None:
         if resolved is not None and resolved.canonical in FORCE_OWNERS:
             return resolved.canonical
     return "United Nations" if _PEACEKEEPERS.search(counts) and not _country_in(counts, canon) else None
+
+
+def _organisation_before(sentence: str, figure: Figure, canon: Canonicalizer) -> str | None:
+    """"The UN mission in Mali, whose roughly 12,000 troops remain": an organisation that owns
+    forces, named shortly before the figure."""
+    at = sentence.find(figure.text)
+    if at < 0:
+        return None
+    window = sentence[max(0, at - 80) : at]
+    if _PEACEKEEPERS.search(window) or re.search(r"\b(?:UN|U\.N\.|United Nations) (?:\w+ ){0,2}mission\b", window):
+        named = "United Nations"
+    else:
+        named = next((r.canonical for phrase in re.findall(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*", window)
+                      if (r := canon.aliases.get(key(phrase))) is not None and r.canonical in FORCE_OWNERS), None)
+    # "NATO allies said 2,500 US troops": forces with their own country are that country's.
+    return None if named is None or _country_in(figure.counts, canon) else named
 
 
 def _country_in(counts: str, canon: Canonicalizer) -> str | None:
