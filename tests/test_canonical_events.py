@@ -188,3 +188,11 @@ def test_an_organisation_that_owns_the_force_is_its_actor(canon):
     [fighters] = build_events([_fig(1500, sentence=wagner, counts="fighters", location="Mali")], JAN_15,
                               canon, [Hint(actor="The Wagner Group")])
     assert fighters.actor == "Wagner Group"
+
+
+def test_an_arrival_is_a_change_and_a_pledge_no_level(canon):
+    landed = "About 400 Kenyan police officers landed in Haiti on Tuesday."
+    [arrival] = build_events([_fig(400, sentence=landed, counts="Kenyan police officers", location="Haiti")], JAN_15, canon)
+    assert (arrival.type, arrival.value, arrival.delta, arrival.actor) == ("troop_level_change", 400, 400, "Kenya")
+    pledged = "Kenya has pledged 1,000 officers for the mission."
+    assert build_events([_fig(1000, sentence=pledged, counts="officers", location="Haiti")], JAN_15, canon) == []

@@ -26,6 +26,10 @@ QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda
 DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w* ?down|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
 INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further)\b", re.I)
 HALVED = re.compile(r"\bhalv\w*\b", re.I)
+PLEDGED = re.compile(r"\b(?:pledg\w*|promis\w*|committ?\w*|offer\w*|vow\w*)\b(?:\s+(?:to\s+send|to\s+provide))?[^.;]*$",
+                     re.I)
+# Right after the counted noun: they came. "400 Kenyan police officers landed", "100 Marines arrived".
+ARRIVED = re.compile(r"\s*(?:[\w-]+\s+){0,4}?(?:have\s+|has\s+|had\s+)?(?:landed|arrived|touched down|flew in)\b", re.I)
 DEPARTED = re.compile(r"\b(?:flew out|flown out|left|depart\w*|pull\w* out|withdr[ae]w\w*|exit\w*|went home)\b", re.I)
 # Right before the figure: "the last of the roughly 200", "its last 400".
 LAST_OF = re.compile(r"\b(?:the|its|their) last (?:of (?:the|its|their) )?(?:\w+ )?$", re.I)
@@ -181,7 +185,8 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
     for item in troops:
         slot = _slot(item, moving)
         if slot == "level":
-            plain.append(item)
+            if not _pledged(sentence, item.figure):  # "Kenya has pledged 1,000 officers": none are there yet
+                plain.append(item)
             continue
         if current is not None and slot not in current and _compatible(current.values(), item):
             current[slot] = item
@@ -200,6 +205,11 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
     return out
 
 
+def _pledged(sentence: str, figure: Figure) -> bool:
+    at = sentence.find(figure.text)
+    return at >= 0 and bool(PLEDGED.search(sentence[max(0, at - 50) : at]))
+
+
 def _last_of(sentence: str, figure: Figure) -> bool:
     at = sentence.find(figure.text)
     return at >= 0 and bool(LAST_OF.search(sentence[max(0, at - 40) : at]))
@@ -213,6 +223,9 @@ def _slot(item: _Item, moving: bool) -> str:
         return "from"
     if item.lead in ("to", "leaving") and (moving or HALVED.search(item.figure.sentence) or DOUBLED.search(item.figure.sentence)):
         return "to"
+    at = item.figure.sentence.find(item.figure.text)
+    if at >= 0 and ARRIVED.match(item.figure.sentence[at + len(item.figure.text) :]):
+        return "by"  # "About 400 Kenyan police officers landed in Haiti": 400 more there
     return "level"
 
 

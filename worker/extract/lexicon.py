@@ -3,6 +3,8 @@
 import re
 
 TROOP_NOUNS = {
+    # police sent abroad as a security force count as its troops: "1,000 Kenyan police officers"
+    "police officer", "officer", "policeman", "policemen", "gendarme", "instructor",
     "troop", "soldier", "personnel", "force", "marine", "sailor", "airman", "servicemember",
     "serviceman", "servicemen", "paratrooper", "peacekeeper", "reservist", "guardsman", "commando",
     "infantry", "service member", "military personnel", "boot", "fighter", "trooper", "airmen", "guardsmen",
@@ -20,7 +22,8 @@ PEOPLE_NOUNS = {
     "survivor", "youth", "girl", "boy", "baby", "infant", "pensioner", "voter", "resident", "settler",
     "immigrant", "displaced", "hostage", "captive", "crew", "volunteer", "miner", "fan",
 }
-KILLED_WORDS = {"kill", "die", "dead", "death", "fatality", "slay", "perish", "execute", "murder", "massacre"}
+KILLED_WORDS = {"kill", "die", "dead", "death", "fatality", "slay", "perish", "execute", "murder", "massacre", "body",
+                "corpse"}
 INJURED_WORDS = {"injure", "injured", "wound", "wounded", "hurt", "injury", "maim"}
 MONEY_WORDS = {"dollar", "euro", "pound", "yen", "yuan", "rupee", "rouble", "ruble", "franc", "cent", "$", "£", "€", "¥"}
 PERCENT_WORDS = {"%", "percent", "per cent", "percentage point", "pct"}

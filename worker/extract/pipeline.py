@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -18,6 +18,7 @@ from .entities import clean_name, collect_entities
 from .events import Hint, build_events
 from .figures import Found, find_figures
 from .places import merge_entities, missed_spans
+from .ellipsis import fill_ellipses
 from .lexicon import MILITARY
 from .units import with_unit
 
@@ -118,7 +119,7 @@ class Extractor:
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
                                 self._is_country)
-        kept = found[:MAX_FIGURES]
+        kept = _with_ellipses(found[:MAX_FIGURES])
         figures = [_short_sentence(with_unit(self._located(f, context))) for f in kept]
         entities = collect_entities(spans, self.canon)
         return article.model_copy(
@@ -168,6 +169,16 @@ class Extractor:
     def _capital_of(self, name: str) -> str | None:
         country = self.canon.capital_of(name)
         return country.canonical if country else None
+
+
+def _with_ellipses(found: list[Found]) -> list[Found]:
+    """The nouns sentences left out ("Of the troops leaving, about 6,400 ..."), in text order per field."""
+    order = sorted(range(len(found)), key=lambda i: (FIELDS.index(found[i].figure.field), found[i].figure.start))
+    filled = fill_ellipses([found[i].figure for i in order])
+    out = list(found)
+    for i, figure in zip(order, filled):
+        out[i] = replace(found[i], figure=figure)
+    return out
 
 
 def _short_sentence(figure: Figure) -> Figure:

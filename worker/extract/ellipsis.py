@@ -1,0 +1,94 @@
+"""Figures whose noun the sentence left out, read from what it said before.
+
+Pure, over the figures of one article in text order. "Of the troops leaving Germany, about
+6,400 will be brought home and about 5,600 repositioned": both count troops, named once
+in the "Of the ..." phrase. "Another 1,300 are to move to Darwin" and "Today there are more
+than 10,000" count what the figure before them counted. "Four children were among the
+dead" counts the dead.
+"""
+
+from __future__ import annotations
+
+import re
+from ..models import Figure, FigureCategory
+from . import lexicon
+
+# "Of the troops leaving Germany," "Of those soldiers," "Of the 1,000 officers Kenya has committed,"
+OF_THE = re.compile(r"\b[Oo]f (?:the|those|these|its|their|our)\s+(?:[\d,.]+\s+)?(?P<phrase>[^,;]{1,60}?),")
+# A bare number that continues a count: "another 1,300", "more than 10,000", "the remaining 600".
+CONTINUING = re.compile(r"\b(?:another|more than|over|some|about|roughly|around|nearly|almost|the remaining|"
+                        r"a further|of them|of those|the other)\s*$", re.I)
+AMONG_THE_DEAD = re.compile(r"^[^.;]{0,40}?\b(?:among the dead|among those killed|among the victims|were killed|died)\b",
+                            re.I)
+# A number that is part of a name: "Boeing 737", "Tower 22", "Flight 7C2216".
+NAMED = re.compile(r"(?<=[^\s.!?\"“]\s)[A-Z][\w-]*\s+$")  # a capital inside the sentence, not its first word
+# "a population of about 154,000": the noun before "of" is what it counts.
+OF_SOMETHING = re.compile(r"\b[a-z]+\s+of\s+(?:about |some |roughly |around |nearly |almost |more than |over )?$")
+# Elliptical troop counts are in the hundreds at least; a small bare number is an age or a rank.
+MIN_INHERITED = 100
+COUNTED = {"troops", "people", "killed", "injured"}
+
+
+def fill_ellipses(figures: list[Figure]) -> list[Figure]:
+    """``figures`` (one article, text order) with the nouns their sentences left out."""
+    out: list[Figure] = []
+    for figure in figures:
+        if figure.category in ("people", "other") and figure.role == "other":
+            figure = _among_the_dead(figure)
+        if figure.category == "other" and not figure.counts:
+            figure = _of_the(figure) or _continued(figure, out) or figure
+        out.append(figure)
+    return out
+
+
+def _among_the_dead(figure: Figure) -> Figure:
+    at = figure.sentence.find(figure.text)
+    if at < 0 or not AMONG_THE_DEAD.search(figure.sentence[at + len(figure.text) :]):
+        return figure
+    return figure.model_copy(update={"category": "killed"})
+
+
+def _of_the(figure: Figure) -> Figure | None:
+    at = figure.sentence.find(figure.text)
+    match = next((m for m in OF_THE.finditer(figure.sentence[: max(at, 0)])), None)
+    if match is None:
+        return None
+    phrase = match["phrase"].strip()
+    # The counted noun is the shortest head the extractor knows: "troops" of "troops leaving Germany".
+    words = phrase.split()
+    for size in range(1, len(words) + 1):
+        category = classify(" ".join(words[:size]))
+        if category in COUNTED:
+            return figure.model_copy(update={"category": category, "counts": " ".join(words[:size])})
+    return None
+
+
+def _continued(figure: Figure, before: list[Figure]) -> Figure | None:
+    previous = next((f for f in reversed(before) if f.field == figure.field), None)
+    if previous is None or previous.category not in COUNTED or not previous.counts:
+        return None
+    at = figure.sentence.find(figure.text)
+    if at < 0:
+        return None
+    before, after = figure.sentence[:at], figure.sentence[at + len(figure.text) :]
+    if NAMED.search(before) or after.startswith(("-", "–")) or OF_SOMETHING.search(before):
+        return None  # "a Boeing 737-800", "Air Base 201", "a population of about 154,000"
+    if figure.value < MIN_INHERITED and not CONTINUING.search(before):
+        return None
+    return figure.model_copy(update={"category": previous.category, "counts": previous.counts})
+
+
+def classify(phrase: str) -> FigureCategory:
+    """The category a counted phrase names by its head noun, as the lexicon knows them."""
+    words = phrase.lower().split()
+    if not words:
+        return "other"
+    head = words[-1]
+    lemmas = {head, head.rstrip("s"), head[:-3] + "y" if head.endswith("ies") else head, " ".join(words)}
+    if lemmas & lexicon.TROOP_NOUNS or any(p in " ".join(words) for p in lexicon.TROOP_PHRASES):
+        return "troops"
+    if lemmas & lexicon.KILLED_WORDS:
+        return "killed"
+    if lemmas & lexicon.PEOPLE_NOUNS:
+        return "people"
+    return "other"
