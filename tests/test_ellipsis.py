@@ -49,3 +49,21 @@ def test_classify_by_head_noun():
     assert classify("bodies") == "killed"
     assert classify("refugees") == "people"
     assert classify("lorries") == "other"
+
+
+def test_a_part_of_a_force_that_moves_is_a_change_and_the_force_the_level_before():
+    s = "About 3,000 of the roughly 8,000 sailors now based in Naples are to be moved to Rota."
+    part, whole = fill_ellipses([fig(3000, s, "3,000", counts="sailors", category="troops", role="level"),
+                                 fig(8000, s, "8,000", counts="sailors", category="troops", role="level")])
+    assert (part.role, whole.role) == ("change", "previous_level")
+    stay = "About 3,000 of the roughly 8,000 sailors in Naples live on the base."
+    part, whole = fill_ellipses([fig(3000, stay, "3,000", counts="sailors", category="troops", role="level"),
+                                 fig(8000, stay, "8,000", counts="sailors", category="troops", role="level")])
+    assert (part.role, whole.role) == ("level", "level")
+
+
+def test_the_pieces_of_a_movement_are_changes():
+    s = "Of the 2,000 marines leaving, about 1,200 will go home and some 800 will move to Cyprus."
+    _, home, cyprus = fill_ellipses([fig(2000, s, "2,000", counts="marines", category="troops", role="level"),
+                                     fig(1200, s, "1,200"), fig(800, s, "800")])
+    assert (home.category, home.role) == ("troops", "change") and cyprus.role == "change"

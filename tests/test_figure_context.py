@@ -42,6 +42,9 @@ def _events(extractor, text):
     # what held before the news: the past perfect, "once"
     ("Some 300 Belgian soldiers had been stationed at the airfield before the pullout.", 300, "previous_level"),
     ("Portugal once had 1,100 troops in the Central African Republic.", 1100, "previous_level"),
+    # troops that go somewhere themselves, also once they have begun to
+    ("Around 250 Swedish troops will relocate to Finland next spring.", 250, "change"),
+    ("Some 150 Polish soldiers have begun moving to Romania, the ministry said.", 150, "change"),
 ])
 def test_roles(found, text, value, role):
     assert found(text)[value].figure.role == role

@@ -20,6 +20,13 @@ CONTINUING = re.compile(r"\b(?:another|more than|over|some|about|roughly|around|
                         r"a further|of them|of those|the other)\s*$", re.I)
 AMONG_THE_DEAD = re.compile(r"^[^.;]{0,40}?\b(?:among the dead|among those killed|among the victims|were killed|died)\b",
                             re.I)
+MOVING = re.compile(r"\b(?:mov\w*|relocat\w*|redeploy\w*|reposition\w*|transfer\w*|withdr[ae]w\w*|leav\w*|"
+                    r"return\w*|pull\w* out|brought home|go(?:ing)? home|sent|send\w*|slated)\b", re.I)
+# Right after the part: " of the roughly 19,000 Marines".
+PART_OF = re.compile(r"\s+of\s+(?:the|its|their)\s+(?:(?:roughly|about|some|around|nearly|almost|more than)\s+)?(?P<whole>\d[\d,.]*)\b")
+# Before a piece: "Of the troops leaving Germany, ...", "Of those leaving, ...", "Of the 11,900 troops leaving, ..."
+OF_MOVING = re.compile(r"\b[Oo]f (?:the|those|these)\b(?:[^,;]|,(?=\d)){0,60}?\b(?:leaving|withdrawn|moving|departing|going)\b"
+                       r"(?:[^,;]|,(?=\d)){0,30},")  # "2,000" ends no phrase
 # A number that is part of a name: "Boeing 737", "Tower 22", "Flight 7C2216".
 NAMED = re.compile(r"(?<=[^\s.!?\"“]\s)[A-Z][\w-]*\s+$")  # a capital inside the sentence, not its first word
 # "a population of about 154,000": the noun before "of" is what it counts.
@@ -38,6 +45,29 @@ def fill_ellipses(figures: list[Figure]) -> list[Figure]:
         if figure.category == "other" and not figure.counts:
             figure = _of_the(figure) or _continued(figure, out) or figure
         out.append(figure)
+    return _parts_of_a_whole(out)
+
+
+def _parts_of_a_whole(figures: list[Figure]) -> list[Figure]:
+    """"about 9,000 of the roughly 19,000 Marines ... are to be moved": the part moves (a change),
+    the whole is what there was (the level before). "Of the troops leaving, about 6,400 go home":
+    each piece of a movement is a change."""
+    out = list(figures)
+    for i, figure in enumerate(out):
+        if figure.category != "troops" or not MOVING.search(figure.sentence):
+            continue
+        at = figure.sentence.find(figure.text)
+        if at < 0:
+            continue
+        after = figure.sentence[at + len(figure.text) :]
+        whole = PART_OF.match(after)
+        if whole:
+            out[i] = figure.model_copy(update={"role": "change"})
+            for j, other in enumerate(out):
+                if other.sentence == figure.sentence and other.text == whole["whole"] and other.role in ("level", "other"):
+                    out[j] = other.model_copy(update={"role": "previous_level"})
+        elif figure.role in ("level", "other") and OF_MOVING.search(figure.sentence[:at]):
+            out[i] = figure.model_copy(update={"role": "change"})
     return out
 
 

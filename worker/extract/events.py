@@ -329,13 +329,15 @@ def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
         earlier = next((i for i in range(len(out) - 1, -1, -1) if _amount_and_span(out[i], event)), None)
         if earlier is not None:
             # "withdraw nearly 12,000 troops ... from about 36,000 to 24,000": the amount and the
-            # levels it moves between, however far apart the article tells them.
+            # levels it moves between, however far apart the article tells them. The amount is
+            # kept too: other outlets that give only the amount report the same change by it.
             amount, span = (out[earlier], event) if out[earlier].value is not None else (event, out[earlier])
-            out[earlier] = span.model_copy(update={
+            out[earlier] = amount
+            out.append(span.model_copy(update={
                 "value": amount.value, "location": span.location or amount.location, "actor": span.actor or amount.actor,
                 "parts": amount.parts or span.parts, "date": amount.date or span.date,
                 "date_precision": amount.date_precision if amount.date else span.date_precision,
-            })
+            }))
             continue
         out.append(event)
     return out

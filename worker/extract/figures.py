@@ -690,6 +690,9 @@ def _ent_text(token: Token) -> str:
     return ent.text if ent is not None else token.text
 
 
+ASPECT_VERBS = {"begin", "start", "continue", "resume", "finish"}
+
+
 def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[Token],
           category: FigureCategory) -> FigureRole:
     if category != "troops":
@@ -711,7 +714,8 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
     if verbs and verbs[0].lemma_.lower() == "leave" and verbs[0].tag_ == "VBG" and verbs[0].dep_ in ("advcl", "xcomp", "conj"):
         return "level"  # "..., leaving roughly 2,000 there": what remains
     if verbs and arg.head == verbs[0]:
-        verb = verbs[0]
+        verb = _through_aspect(verbs[0])
+        key = _verb_key(verb)
         # Posted somewhere is a level ("stationed in Korea", "will station 4,000 in Lithuania":
         # the level it will be, as other outlets tell it).
         stays = key in lexicon.POSTING_VERBS and not any(
@@ -719,11 +723,28 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
         if key in lexicon.MOVE_VERBS and not stays:
             if arg.dep_ in ("dobj", "nsubjpass") or (arg.dep_ == "nsubj" and key in lexicon.LEAVE_VERBS):
                 return "change"  # "withdraw 12,000 troops", "12,000 troops will leave"
+            if arg.dep_ == "nsubj" and _bound_somewhere(verb):
+                return "change"  # "100 Marines will relocate to Guam", "have begun moving to Guam"
         if key in lexicon.CHANGE_VERBS and arg.dep_ in ("dobj", "nsubjpass"):
             return "change"  # "3,000 troops were cut"
     if verbs and _before_then(verbs[0]):
         return "previous_level"  # "France had about 2,400 troops there", "200 had been stationed"
     return "level"
+
+
+def _through_aspect(verb: Token) -> Token:
+    """"have begun moving", "started to leave": the verb that says what they do."""
+    if verb.lemma_.lower() in ASPECT_VERBS:
+        inner = next((c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
+        if inner is not None:
+            return inner
+    return verb
+
+
+def _bound_somewhere(verb: Token) -> bool:
+    """The move has a destination: "to Guam", "home", "back"."""
+    return any((c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into", "for"))
+               or (c.dep_ in ("advmod", "npadvmod") and c.lower_ in ("home", "back")) for c in verb.children)
 
 
 def _before_then(verb: Token) -> bool:

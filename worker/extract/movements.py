@@ -66,13 +66,11 @@ def join_breakdown(sentence: str, events: list[EventMention], is_place: Callable
     troops = [e for e in events if e.type != "casualties" and _amount(e) is not None]
     if len(troops) < 3:
         return events
-    whole = max(troops, key=lambda e: _amount(e) or 0)
-    amount = _amount(whole) or 0
-    pieces = [e for e in troops if e is not whole]
-    total = sum(_amount(e) or 0 for e in pieces)
-    # The pieces add up to the whole (give or take rounding), and the whole is what "of" names.
-    if not 0.6 * amount <= total <= 1.05 * amount or not (_of_the(sentence, amount) or _with_pieces(sentence, amount)):
+    found = _whole_and_pieces(sentence, troops)
+    if found is None:
         return events
+    whole, pieces = found
+    amount = _amount(whole) or 0
     origin = _first_place(FROM, sentence, is_place) or whole.location
     parts = [EventPart(value=_amount(e) or 0, destination=e.location if e.location != origin else None) for e in pieces]
     # Whose troops: not the country they leave ("troops leaving Germany" are not Germany's).
@@ -83,6 +81,21 @@ def join_breakdown(sentence: str, events: list[EventMention], is_place: Callable
     })
     taken = {id(e) for e in pieces}  # by identity: two pieces may be equal
     return [change if e is whole else e for e in events if id(e) not in taken]
+
+
+def _whole_and_pieces(sentence: str, troops: list[EventMention]) -> tuple[EventMention, list[EventMention]] | None:
+    """The whole the sentence names ("of the 11,900", "12,000 ..., with") and the smaller numbers
+    that add up to it, give or take rounding; a larger number beside them ("leaving about
+    24,000 in Germany") is what remains, not the whole."""
+    for whole in sorted(troops, key=lambda e: -(_amount(e) or 0)):
+        amount = _amount(whole) or 0
+        if not (_of_the(sentence, amount) or _with_pieces(sentence, amount)):
+            continue
+        pieces = [e for e in troops if e is not whole and (_amount(e) or 0) < amount]
+        total = sum(_amount(e) or 0 for e in pieces)
+        if len(pieces) >= 2 and 0.6 * amount <= total <= 1.05 * amount:
+            return whole, pieces
+    return None
 
 
 def _first_place(pattern: re.Pattern[str], sentence: str, is_place: Callable[[str], str | None]) -> str | None:
