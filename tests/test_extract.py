@@ -565,3 +565,17 @@ def test_extraction_does_not_grow_the_shared_vocabulary(extractor):
     for n in range(5):
         extractor.extract(make_article(f"v{n}", "New words", f"About {31_000 + n * 7:,} Zorblaxian{n} troops reached Qwertania{n}."))
     assert len(extractor.nlp.vocab.strings) == before
+
+
+def test_names_as_they_are_indexed(nlp, extractor):
+    """Ranks are titles, a nickname is no part of a name, a US organisation writes its country
+    out, a base is named with its place noun, a leader named by surname is the full name."""
+    assert clean_name("Spc. Kennedy Sanders", "PERSON") == "Kennedy Sanders"
+    assert clean_name("Staff Sgt. Ryan Knauss", "PERSON") == "Ryan Knauss"
+    assert clean_name('Vicente "Ben" Blaz', "PERSON") == "Vicente Blaz"
+    assert clean_name("U.S. Central Command", "ORG") == "United States Central Command"
+    doc = nlp("Jets left Ramstein air base on Monday, and Trump said the planes would return.")
+    canonicals = {e.canonical for e in collect_entities(doc.ents, extractor.canon)}
+    assert "Ramstein Air Base" in canonicals and "Donald Trump" in canonicals
+    council = extractor.canon.resolve("U.N. Security Council", "ORG")
+    assert council.canonical == "United Nations Security Council"

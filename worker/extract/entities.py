@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from spacy.tokens import Span
 
 from ..models import Entity
-from .canonical import Canonicalizer, Resolved
+from .canonical import Canonicalizer, Resolved, key
 
 KEEP_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART"}
 # Credits and caption markers that NER mistakes for organisations.
@@ -29,10 +29,15 @@ _TITLES = (
     r"Prime Minister|Minister|Secretary|Defen[cs]e Secretary|Secretary of State|General|Gen|Colonel|Col|"
     r"Lieutenant|Lt|Captain|Capt|Sergeant|Sgt|Major|Maj|Admiral|Adm|Senator|Sen|Representative|Rep|"
     r"Governor|Gov|Judge|Justice|King|Queen|Prince|Princess|Pope|Rev|Reverend|Sheikh|Ayatollah|acting|"
-    r"Defen[cs]e|Foreign|Home|Interior|Chancellor|Premier|Commander|Chief|Spokesman|Spokeswoman|of"
+    r"Defen[cs]e|Foreign|Home|Interior|Chancellor|Premier|Commander|Chief|Spokesman|Spokeswoman|of|"
+    # military ranks as the wires abbreviate them: "Spc. Kennedy Sanders", "Staff Sgt. Ryan Knauss"
+    r"Specialist|Spc|Private|Pvt|Pfc|Corporal|Cpl|Lance Corporal|Lance Cpl|Staff|Master|First Class|"
+    r"Petty Officer|Airman|Seaman|Marine|Navy|Army|Air Force|Brig|Brigadier|Lt Col|Lt Gen|Maj Gen|Rear|Vice"
 )
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s?$")
+_NICKNAME = re.compile(r"\s+[\"“][^\"”]{1,20}[\"”]\s+")
+_US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.S)\s+(?=[A-Z])")
 _ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
 
 
@@ -42,8 +47,11 @@ def clean_name(text: str, label: str) -> str:
     name = _POSSESSIVE.sub("", name)
     if label == "PERSON":
         name = _TITLE_PREFIX.sub("", name)
+        name = _NICKNAME.sub(" ", name)  # 'Vicente "Ben" Blaz' is Vicente Blaz
     else:
         name = _ARTICLE.sub("", name)
+        # "U.S. Central Command", "US Army": the country written out, as a name is indexed
+        name = _US_PREFIX.sub("United States ", name) if label == "ORG" else name
     if label in PLACE_LABELS:
         name = _PLACE_SUFFIX.sub("", name)
         if name.isupper() and len(name) >= 4:
@@ -70,13 +78,21 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
         # A name has a capital: "defence ministry" is a description NER mistook for one.
         if not cleaned or cleaned.lower() in JUNK or not any(c.isupper() for c in cleaned):
             continue
-        mentions.append((" ".join(span.text.split()), span.label_, cleaned))
+        label = span.label_
+        site = _site_after(span) if label in SITE_LABELS else ""
+        if site:  # "Ramstein air base" is the base: Ramstein Air Base ("King Faisal" too, no person)
+            label = "FAC" if label == "PERSON" else label
+            cleaned = f"{clean_name(span.text, label)} {site}"
+        mentions.append((" ".join(span.text.split()), label, cleaned))
     mentions = _people_behind_titles(mentions)
     full_names = _full_names(m for m in mentions if m[1] == "PERSON")
     forms: dict[Resolved, Counter[str]] = defaultdict(Counter)
     for surface, label, cleaned in mentions:
         if label == "PERSON":
             resolved = Resolved(full_names.get(cleaned, cleaned), label)
+            known = canonicalizer.aliases.get(key(resolved.canonical)) if canonicalizer is not None else None
+            if known is not None and known.label == "PERSON":
+                resolved = known  # "Trump" alone is Donald Trump
         elif canonicalizer is not None:
             resolved = canonicalizer.resolve(cleaned, label)
         else:
@@ -94,6 +110,21 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
         for resolved, counter in forms.items()
     ]
     return sorted(entities, key=lambda e: (-e.count, e.canonical))
+
+
+SITE_LABELS = {"GPE", "FAC", "ORG", "LOC", "PERSON"}
+# What turns a place's name into a site's: "Ramstein air base", "Muan international airport".
+_SITES = (("air", "base"), ("airbase",), ("air", "station"), ("naval", "base"), ("international", "airport"),
+          ("airport",), ("barracks",), ("airfield",))
+
+
+def _site_after(span: Span) -> str:
+    doc = span.doc
+    for words in _SITES:
+        following = doc[span.end : span.end + len(words)]
+        if len(following) == len(words) and tuple(t.lower_ for t in following) == words:
+            return " ".join(w.capitalize() for w in words)
+    return ""
 
 
 def _people_behind_titles(mentions: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
