@@ -50,8 +50,6 @@ def clean_name(text: str, label: str) -> str:
         name = _NICKNAME.sub(" ", name)  # 'Vicente "Ben" Blaz' is Vicente Blaz
     else:
         name = _ARTICLE.sub("", name)
-        # "U.S. Central Command", "US Army": the country written out, as a name is indexed
-        name = _US_PREFIX.sub("United States ", name) if label == "ORG" else name
     if label in PLACE_LABELS:
         name = _PLACE_SUFFIX.sub("", name)
         if name.isupper() and len(name) >= 4:
@@ -95,6 +93,9 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
                 resolved = known  # "Trump" alone is Donald Trump
         elif canonicalizer is not None:
             resolved = canonicalizer.resolve(cleaned, label)
+            if label == "ORG" and resolved.canonical == cleaned and _US_PREFIX.match(cleaned):
+                # "U.S. Central Command", "US Army": the country written out, unless an alias names it
+                resolved = canonicalizer.resolve(_US_PREFIX.sub("United States ", cleaned), label)
         else:
             resolved = Resolved(cleaned, label)
         forms[resolved][surface] += 1
