@@ -175,3 +175,15 @@ def test_the_dead_and_wounded_a_later_sentence_counts_are_of_the_day_the_lead_sa
     [hurt] = [e for e in budgets.events if e.type == "casualties" and e.value == 3]
     # published Tuesday 5 March 2024; the lead's attack was "on Monday"
     assert hurt.date.date().isoformat() == "2024-03-04" and hurt.date_precision == "day"
+
+
+def test_the_airport_is_the_airport_not_the_last_facility_named(extractor):
+    text = ("KABUL — A bomb exploded on Thursday near Hamid Karzai International Airport, officials said. "
+            "The blast hit crowds outside the Baron Hotel and near Abbey Gate, witnesses said.\n\n"
+            "About 5,000 American troops are guarding the airport, a Pentagon spokesman said. The evacuation "
+            "continues. Flights resumed in the evening. Officials expect more crowds on Friday.")
+    raw = RawDocument(kind="text", origin="gate.txt", title="Blast at Kabul airport", text=text,
+                      published="2021-08-27T08:00:00Z")
+    article = extractor.extract(normalize(raw))
+    [troops] = [f for f in article.figures if f.value == 5000]
+    assert troops.location == AIRPORT and troops.location_from == "previous_sentence"

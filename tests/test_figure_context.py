@@ -57,6 +57,8 @@ def test_roles(found, text, value, role):
     # the owner's country is not the place
     ("France keeps 900 soldiers in Chad and 600 in Niger.", 900, "Chad"),
     ("France keeps 900 soldiers in Chad and 600 in Niger.", 600, "Niger"),
+    # a base that hosts them, also as the second verb of its sentence
+    ("Ramstein Air Base lies near Kaiserslautern and hosts about 9,000 American troops.", 9000, "Ramstein Air Base"),
     # money with no place in its clause has none
     ("The Treasury announced $2bn for the programme on Friday.", 2_000_000_000, None),
 ])

@@ -297,12 +297,14 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     usable = (lambda places: places) if figure.category == "troops" else \
         (lambda places: [p for p in places if p.role != "from"])
     # A pointer is the clause naming its place by reference: read it in short items too.
-    kinds = _pointed_kinds(figure)
-    if kinds:
+    pointer = _pointer(figure)
+    if pointer:
+        kinds, noun = pointer
         # "there" after "the base in Timbuktu, in northern Mali" is Timbuktu: of the last sentence
-        # naming places, the most specific (the first of a kind); else the most recent of its kinds.
+        # naming places, the most specific (the first of a kind); else the most recent of its kinds,
+        # one its noun names first ("the airport": an airport).
         place = (_first(usable(context.last_places(figure)), kinds, not_here) if len(kinds) > 1 else None) \
-            or _first(usable(context.places_before(figure)), kinds, not_here, by_kind=False)
+            or _first(_named_like(usable(context.places_before(figure)), noun), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
     if not context.is_whole_article:
@@ -335,11 +337,20 @@ def _most_specific(figure: Figure, context: ArticleContext) -> Figure:
     return _located(figure, facility.name, "sentence") if facility else figure
 
 
-def _pointed_kinds(figure: Figure) -> tuple[Kind, ...] | None:
-    """The kinds of place the pointer nearest the figure in its sentence refers to, if any."""
+def _pointer(figure: Figure) -> tuple[tuple[Kind, ...], str] | None:
+    """The kinds of place the pointer nearest the figure in its sentence refers to, and its noun."""
     at = figure.sentence.find(figure.text) if figure.text else -1
-    found = [(abs(m.start() - at) if at >= 0 else 0, kinds) for pattern, kinds in POINTERS for m in pattern.finditer(figure.sentence)]
-    return min(found, key=lambda f: f[0])[1] if found else None
+    found = [(abs(m.start() - at) if at >= 0 else 0, kinds, m.group(0).split()[-1].lower())
+             for pattern, kinds in POINTERS for m in pattern.finditer(figure.sentence)]
+    if not found:
+        return None
+    _, kinds, noun = min(found, key=lambda f: f[0])
+    return kinds, noun
+
+
+def _named_like(places: list[PlaceMention], noun: str) -> list[PlaceMention]:
+    """"the airport" after "Abbey Gate ... Hamid Karzai International Airport": the one it names."""
+    return [p for p in places if noun in p.name.lower().split()] or places
 
 
 def _first(places: list[PlaceMention], kinds: tuple[Kind, ...], not_here: Callable[[str], bool],

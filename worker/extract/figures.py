@@ -537,7 +537,10 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     scope = _scope(verbs[0]) if verbs else span.sent.root
     while scope.tag_ == "VBG" and scope.dep_ in ("advcl", "conj") and scope.head != scope:
         scope = _scope(scope.head)  # "struck a ship in the Red Sea, killing three and injuring two"
-    host = _host(scope)
+    # The tagger takes "hosts" for a plural noun now and then: the hosting word, whatever its tag.
+    own_verb = next((t for t in span.root.ancestors if t.pos_ in ("VERB", "AUX") or t.lemma_.lower() in lexicon.HOST_VERBS),
+                    None)
+    host = _host(scope) or (_host(own_verb) if own_verb is not None else None)
     if host is not None:
         return host
     deep = category in ("troops", "killed", "injured")
@@ -609,7 +612,12 @@ def _host(verb: Token) -> str | None:
     if verb.lemma_.lower() not in lexicon.HOST_VERBS:
         return None
     subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
-    return _ent_text(subject) if subject is not None and subject.ent_type_ in ("GPE", "LOC") else None
+    if subject is None and verb.dep_ == "conj":
+        # "Tower 22 lies in Jordan's north-eastern corner ... and hosts about 350 US troops"
+        subject = next((c for c in verb.head.children if c.dep_ == "nsubj"), None)
+    if subject is None or subject.ent_type_ not in ("GPE", "LOC", "FAC"):
+        return None
+    return _ent_text(subject)
 
 
 def _anchored(token: Token) -> bool:
