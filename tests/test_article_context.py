@@ -187,3 +187,24 @@ def test_the_airport_is_the_airport_not_the_last_facility_named(extractor):
     article = extractor.extract(normalize(raw))
     [troops] = [f for f in article.figures if f.value == 5000]
     assert troops.location == AIRPORT and troops.location_from == "previous_sentence"
+
+
+SPLIT = """\
+NAPLES — The navy will move about 5,000 sailors out of Italy over the next two years, officials said on Monday.
+
+Of those leaving, about 3,000 are slated for Spain and some 2,000 for Greece. Denmark has pledged 300 \
+engineers, and Norway and Finland have also promised soldiers. The fleet's flagship, a Boeing 737-800 \
+converted for patrols, will stay behind. Two crew members were hurt on board the aircraft.
+
+Officials said the move would be complete by next summer. Local businesses expect to lose trade.
+"""
+
+
+def test_a_place_tied_by_a_preposition_after_the_figure_is_its_own_and_senders_are_not_where(extractor):
+    raw = RawDocument(kind="text", origin="split.txt", title="Navy moves sailors", text=SPLIT,
+                      published="2024-05-06T08:00:00Z")
+    figures = _body(extractor.extract(normalize(raw)))
+    assert (figures[3000].location, figures[2000].location) == ("Spain", "Greece")
+    # the countries that send forces are not where they go; an aircraft model is no place
+    assert figures[300].location not in ("Denmark", "Norway", "Finland")
+    assert figures[2].location != "Boeing"

@@ -41,6 +41,7 @@ PART_NOUNS = {"corner", "north", "south", "east", "west", "northeast", "northwes
 # Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
 FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
                   "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
+MODEL_NUMBER = re.compile(r"\b[A-Z]?\d{3}(?:-\d{1,3}|[A-Z]{0,3})?\b")
 # Words that make an "organisation" the tagger found a named base or airport.
 NAMED_SITES = {"airport", "base", "airbase", "camp", "barracks", "airfield", "fort"}
 DATELINE_DASHES = ("—", "–", "-", "(", ",")
@@ -57,6 +58,9 @@ WANTED: dict[str, tuple[Kind, ...]] = {
     "percent": ("country", "city"),
     "other": ("country", "city", "facility"),
 }
+# Between a figure and a place after it that is the figure's own: a few words and a preposition
+# ("some 2,700 for Hawaii", "500 troops in Tapa"), not another clause ("people that borders ...").
+FOLLOWING = re.compile(r"\s*(?:[\w%-]+\s+){0,3}?(?:for|to|in|at|into|on|near)\s+(?:the\s+)?$", re.I)
 # What a country has rather than where something happens: its money, its shares.
 OWNED = {"money", "percent"}
 ACTING = {"nsubj", "nsubjpass", "poss"}
@@ -112,17 +116,21 @@ class ArticleContext:
         body = self.fields.get("body")
         return body is not None and len(body.sentence_starts) >= MIN_SENTENCES
 
-    def sentence_places(self, figure: Figure, any_role: bool = False) -> list[PlaceMention]:
-        """Places of the figure's own sentence outside its span: those before it, nearest first,
-        then those after it, nearest first."""
+    def sentence_places(self, figure: Figure, any_role: bool = False, tied: bool = True) -> list[PlaceMention]:
+        """Places of the figure's own sentence outside its span, nearest first: those before it,
+        and those a preposition ties to it after it ("some 2,700 for Hawaii", not "2.5%, while
+        Estonia ...")."""
         text = self.fields.get(figure.field)
         if text is None or not text.sentence_starts:
             return []
         start, end = text.sentence_span(text.sentence_index(figure.start), self.body_length)
         pool = text.mentions if any_role else text.places
-        before = [p for p in reversed(pool) if start <= p.start < figure.start]
-        after = [p for p in pool if figure.end <= p.start < end]
-        return [*before, *after]
+        before = [(figure.start - p.start, p) for p in pool if start <= p.start < figure.start]
+        after = [(p.start - figure.end, p) for p in pool if figure.end <= p.start < end
+                 and (not tied or FOLLOWING.match(figure.sentence[figure.end - start : p.start - start]))]
+        # Before wins a tie: "Latvia aims for 2.25%" reads back.
+        return [p for _, _, p in sorted([(d, 0, p) for d, p in before] + [(d + 1, 1, p) for d, p in after],
+                                        key=lambda t: (t[0], t[1]))]
 
     def previous_sentence_places(self, figure: Figure, any_role: bool = False) -> list[PlaceMention]:
         """Places of the sentence before the figure's, in the same paragraph, the last first."""
@@ -226,6 +234,9 @@ def _dateline_end(text: str) -> int | None:
 
 
 def _is_place(ent: Span) -> bool:
+    words = {w.lower() for w in ent.text.split()}
+    if MODEL_NUMBER.search(ent.text) and not words & FACILITY_WORDS:
+        return False  # "Boeing 737-800", "Airbus A320" are aircraft, not places
     if ent.label_ in PLACE_LABELS:
         return True
     # The tagger often calls a named base an organisation: "Prince Hassan Air Base".
@@ -312,8 +323,13 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     wanted = WANTED.get(figure.category, WANTED["other"])
     # Whose money or share it is counts as where: "Poland plans to spend about 4% of its GDP".
     owned = figure.category in OWNED
+    in_sentence = context.sentence_places(figure, any_role=owned)
+    if figure.category == "troops":
+        # "Kenya has pledged 1,000 officers, and Bangladesh and Chad have also promised": who
+        # sends them is not where they go.
+        in_sentence = [p for p in in_sentence if p.role not in ("nsubj", "conj")]
     sources: list[tuple[LocationSource, list[PlaceMention], bool]] = [
-        ("sentence", context.sentence_places(figure, any_role=owned), False),
+        ("sentence", in_sentence, False),
         ("previous_sentence", context.previous_sentence_places(figure, any_role=owned), True),
         ("scene", context.scene, True)]
     for source, places, by_kind in sources:
@@ -330,7 +346,7 @@ def _most_specific(figure: Figure, context: ArticleContext) -> Figure:
     Jordan" is at the base, whichever of the two the clause read."""
     if figure.category not in ("killed", "injured", "people"):
         return figure
-    here = context.sentence_places(figure)
+    here = context.sentence_places(figure, tied=False)
     if any(p.name == figure.location and p.kind == "facility" for p in here):
         return figure
     facility = next((p for p in here if p.kind == "facility"), None)

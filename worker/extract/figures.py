@@ -615,6 +615,8 @@ def _host(verb: Token) -> str | None:
     if subject is None and verb.dep_ == "conj":
         # "Tower 22 lies in Jordan's north-eastern corner ... and hosts about 350 US troops"
         subject = next((c for c in verb.head.children if c.dep_ == "nsubj"), None)
+    if subject is not None and subject.lower_ in ("which", "that") and verb.dep_ == "relcl":
+        subject = verb.head  # "Poland, which hosts about 4,500 US troops"
     if subject is None or subject.ent_type_ not in ("GPE", "LOC", "FAC"):
         return None
     return _ent_text(subject)
