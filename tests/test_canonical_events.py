@@ -196,3 +196,9 @@ def test_an_arrival_is_a_change_and_a_pledge_no_level(canon):
     assert (arrival.type, arrival.value, arrival.delta, arrival.actor) == ("troop_level_change", 400, 400, "Kenya")
     pledged = "Kenya has pledged 1,000 officers for the mission."
     assert build_events([_fig(1000, sentence=pledged, counts="officers", location="Haiti")], JAN_15, canon) == []
+
+
+def test_where_troops_go_is_not_whose_they_are(canon):
+    s = "The plan cuts the force in the region to 2,500, concentrating the remaining troops in neighbouring Chad."
+    [cut] = build_events([_fig(2500, sentence=s, counts="force", location="Mali")], JAN_15, canon)
+    assert cut.actor != "Chad"

@@ -324,13 +324,15 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
     # Whose money or share it is counts as where: "Poland plans to spend about 4% of its GDP".
     owned = figure.category in OWNED
     in_sentence = context.sentence_places(figure, any_role=owned)
+    before = context.previous_sentence_places(figure, any_role=owned)
     if figure.category == "troops":
-        # "Kenya has pledged 1,000 officers, and Bangladesh and Chad have also promised": who
-        # sends them is not where they go.
+        # "Kenya has pledged 1,000 officers, and Bangladesh and Chad have also promised", "the
+        # third base that France has given up": who sends or acts is not where the troops are.
         in_sentence = [p for p in in_sentence if p.role not in ("nsubj", "conj")]
+        before = [p for p in before if p.role not in ("nsubj", "conj")]
     sources: list[tuple[LocationSource, list[PlaceMention], bool]] = [
         ("sentence", in_sentence, False),
-        ("previous_sentence", context.previous_sentence_places(figure, any_role=owned), True),
+        ("previous_sentence", before, True),
         ("scene", context.scene, True)]
     for source, places, by_kind in sources:
         place = _pick(usable(places), wanted, not_here, by_kind)

@@ -415,12 +415,18 @@ def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Cano
     found = _country_in(counts, canon)
     if found:
         return found
-    for token in re.findall(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence):
-        for candidate in (token, *token.split()):
+    for match in re.finditer(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence):
+        # "concentrating the troops in ... neighbouring Niger": where they go is not whose they are
+        if WHERE_WORD.search(sentence[max(0, match.start() - 20) : match.start()]):
+            continue
+        for candidate in (match.group(0), *match.group(0).split()):
             country = canon.country(candidate)
             if country is not None and country.canonical != location:
                 return country.canonical
     return None
+
+
+WHERE_WORD = re.compile(r"\b(?:in|into|to|from|across|near|neighbou?ring|inside|throughout)\s+(?:the\s+)?$", re.I)
 
 
 # Forces that are an organisation's: "NATO troops", "UN peacekeepers", "AU soldiers".
