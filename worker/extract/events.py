@@ -345,15 +345,11 @@ def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
 
 def _amount_and_span(a: EventMention, b: EventMention) -> bool:
     """One change told as its amount and, elsewhere, the levels it runs between (they agree)."""
-    if a.type != "troop_level_change" or b.type != "troop_level_change":
+    if not _same_change(a, b):
         return False
-    if (a.location and b.location and a.location != b.location) or (a.actor and b.actor and a.actor != b.actor):
-        return False
-    amount_only = lambda e: e.value is not None and e.to_value is None and e.from_value is None  # noqa: E731
-    span_only = lambda e: e.value is None and e.to_value is not None and e.from_value is not None  # noqa: E731
-    if amount_only(a) and span_only(b):
+    if _amount_only(a) and _span_only(b):
         amount, span = a, b
-    elif span_only(a) and amount_only(b):
+    elif _span_only(a) and _amount_only(b):
         amount, span = b, a
     else:
         return False
@@ -362,13 +358,26 @@ def _amount_and_span(a: EventMention, b: EventMention) -> bool:
 
 
 def _halves(a: EventMention, b: EventMention) -> bool:
+    return _same_change(a, b) and ((_amount_only(a) and _level_only(b)) or (_level_only(a) and _amount_only(b)))
+
+
+def _same_change(a: EventMention, b: EventMention) -> bool:
+    """Two troop changes that may be one: nothing they both say disagrees."""
     if a.type != "troop_level_change" or b.type != "troop_level_change":
         return False
-    if (a.location and b.location and a.location != b.location) or (a.actor and b.actor and a.actor != b.actor):
-        return False
-    amount_only = lambda e: e.value is not None and e.to_value is None and e.from_value is None  # noqa: E731
-    level_only = lambda e: e.value is None and e.to_value is not None and e.from_value is None  # noqa: E731
-    return (amount_only(a) and level_only(b)) or (level_only(a) and amount_only(b))
+    return not ((a.location and b.location and a.location != b.location) or (a.actor and b.actor and a.actor != b.actor))
+
+
+def _amount_only(e: EventMention) -> bool:
+    return e.value is not None and e.to_value is None and e.from_value is None
+
+
+def _level_only(e: EventMention) -> bool:
+    return e.value is None and e.to_value is not None and e.from_value is None
+
+
+def _span_only(e: EventMention) -> bool:
+    return e.value is None and e.to_value is not None and e.from_value is not None
 
 
 def _leads(sentence: str, figures: list[Figure]) -> list[str]:
