@@ -114,3 +114,11 @@ def test_days_after_count_back_from_the_day_said():
 def test_a_sentence_without_a_time_falls_back_to_the_publication_day_and_says_so():
     assert resolve_time("About 170 people were killed, officials said.", PUB).stated is False
     assert resolve_time("About 170 people were killed on Tuesday.", PUB).stated is True
+
+
+def test_the_figures_own_clause_dates_it_before_the_rest_of_the_sentence():
+    sentence = "Washington agreed in October to withdraw all 1,000 of its troops after the junta that seized power in July 2020."
+    assert resolve_time(sentence, PUB, sentence.find("1,000")).key() == "2020-10"
+    parts = "The mission ended in June 2019, when Italy pulled out its remaining 900 troops; 40 soldiers died there since 2004."
+    assert resolve_time(parts, PUB, parts.find("900")).key() == "2019-06"
+    assert resolve_time(parts, PUB, parts.find("40")).precision == "period"  # its own part says "since 2004"

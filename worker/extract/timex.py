@@ -43,6 +43,10 @@ _YEAR_SPAN = re.compile(r"\b(?P<first>(?:19|20)\d\d)\s*[-–]\s*(?P<last>(?:19|2
 _YEAR_BEFORE_NOUN = re.compile(r"\b(?:a|an|the|its|their|his|her)\s+(?P<year>(?:19|20)\d\d)\s+(?=[a-z\"“])")
 _AGO = re.compile(r"\b(?P<count>a|an|one|two|three|four|five|six|\d+)\s+(?P<unit>years?|months?|weeks?)\s+ago\b", re.I)
 _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# Where one clause of a sentence ends and the next begins; a ;-part is bigger.
+_CLAUSE_BREAK = re.compile(r";|,\s+(?=(?:when|after|before|while|until|though|although|but)\b)|"
+                           r"\s+(?=(?:after|before|until)\s+(?:the|a|an|his|her|its|their)\b)", re.I)
+_PART_BREAK = re.compile(r";")
 _DAYS_AFTER = re.compile(r"\b(?P<count>a|one|two|three|four|five|six|\d)\s+days?\s+after\b", re.I)
 # ", where talks began last week", ", whose mandate expires on Thursday,": an aside about something else.
 _ASIDE = re.compile(r",\s+(?:where|which|whose|who)\b(?:[^,;]|,(?=\d))*(?:,|$)")  # "2,500" ends no aside
@@ -63,12 +67,36 @@ def resolve_time(sentence: str, published: datetime | None, anchor: int | None =
     if after is not None:
         return after
     text = _SPOKEN.sub(lambda m: " " * len(m.group(0)), _aside_masked(sentence, anchor))
+    # The figure's own clause first, then its part of the sentence, then the whole: "agreed in
+    # April to withdraw all 1,000 troops after the junta that seized power in July 2023" is April.
+    for window in _windows(text, anchor):
+        found = _first_time(window, day, anchor)
+        if found.stated:
+            return found
+    return _first_time(text, day, anchor)
+
+
+def _first_time(text: str, day: datetime, anchor: int | None) -> TimeRef:
     for rule in (_since, _between, _full_date, _month_and_day, _yesterday, _weekday, _ago, _last_unit, _month_year,
                  _month_alone):
         found = rule(text, day)
         if found is not None:
             return found
     return _in_year(text, day, anchor) or TimeRef(day, stated=False)
+
+
+def _windows(text: str, anchor: int | None) -> list[str]:
+    """The text blanked but for the clause around ``anchor``, then but for its ;-part."""
+    if anchor is None:
+        return []
+    out = []
+    for boundary in (_CLAUSE_BREAK, _PART_BREAK):
+        cuts = [0, *(m.start() for m in boundary.finditer(text)), len(text)]
+        start = max(c for c in cuts if c <= anchor)
+        end = min(c for c in cuts if c > anchor) if any(c > anchor for c in cuts) else len(text)
+        if (start, end) != (0, len(text)):
+            out.append(" " * start + text[start:end] + " " * (len(text) - end))
+    return out
 
 
 def _aside_masked(sentence: str, anchor: int | None) -> str:
