@@ -5,7 +5,8 @@ precise the text was: "on January 3, 2020" is a day, "in November" a month (of t
 before, in a January article), "in 2011" a year, "since 2003" a period that runs to the
 publication date. Relative words ("on Friday", "yesterday", "last week", "last month",
 "last year") count back from the publication date. A sentence that says nothing is the
-publication day.
+publication day (``TimeRef.stated`` False). The figure's own clause is read first, then its
+;-part of the sentence, then the whole sentence; asides (", where ...") date nothing else.
 """
 
 from __future__ import annotations
