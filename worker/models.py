@@ -110,6 +110,12 @@ class Figure(Contract):
     start: int = Field(ge=0, description="character offset of the span in its field")
     end: int = Field(ge=0)
 
+    def around(self) -> tuple[str, str] | None:
+        """Its sentence before and after its span; None when the span is not in it (a sentence
+        cut to a window that starts after it)."""
+        at = self.sentence.find(self.text) if self.text else -1
+        return (self.sentence[:at], self.sentence[at + len(self.text) :]) if at >= 0 else None
+
 
 class EventPart(Contract):
     """One piece of a change told with its breakdown: 6,400 of 12,000 going home."""

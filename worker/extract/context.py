@@ -38,6 +38,7 @@ PLACE_NOUNS = {"airport", "base", "airbase", "border", "port", "city", "province
 # "Jordan's north-eastern corner", "Iraq's north": a part of the place is in it.
 PART_NOUNS = {"corner", "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "part",
               "edge", "outskirts", "heart", "centre", "center", "interior", "territory", "soil"}
+PLACE_OR_PART_NOUNS = PLACE_NOUNS | PART_NOUNS
 # Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
 FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
                   "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
@@ -240,7 +241,7 @@ def _is_place(ent: Span) -> bool:
     if ent.label_ in PLACE_LABELS:
         return True
     # The tagger often calls a named base an organisation: "Prince Hassan Air Base".
-    return ent.label_ == "ORG" and bool({w.lower() for w in ent.text.split()} & NAMED_SITES)
+    return ent.label_ == "ORG" and bool(words & NAMED_SITES)
 
 
 def _role(ent: Span) -> str:
@@ -259,7 +260,7 @@ def _is_setting(ent: Span) -> bool:
     if root.dep_ not in NOT_A_SETTING:
         return True
     # "Kabul airport", "Haiti's capital", "Jordan's north-eastern corner": the place of a place noun.
-    return root.dep_ in ("compound", "poss") and (root.head.lemma_.lower() in PLACE_NOUNS | PART_NOUNS)
+    return root.dep_ in ("compound", "poss") and root.head.lemma_.lower() in PLACE_OR_PART_NOUNS
 
 
 def _paragraph_starts(text: str) -> list[int]:

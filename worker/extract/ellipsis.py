@@ -56,31 +56,31 @@ def _parts_of_a_whole(figures: list[Figure]) -> list[Figure]:
     for i, figure in enumerate(out):
         if figure.category != "troops" or not MOVING.search(figure.sentence):
             continue
-        at = figure.sentence.find(figure.text)
-        if at < 0:
+        sides = figure.around()
+        if sides is None:
             continue
-        after = figure.sentence[at + len(figure.text) :]
+        before, after = sides
         whole = PART_OF.match(after)
         if whole:
             out[i] = figure.model_copy(update={"role": "change"})
             for j, other in enumerate(out):
                 if other.sentence == figure.sentence and other.text == whole["whole"] and other.role in ("level", "other"):
                     out[j] = other.model_copy(update={"role": "previous_level"})
-        elif figure.role in ("level", "other") and OF_MOVING.search(figure.sentence[:at]):
+        elif figure.role in ("level", "other") and OF_MOVING.search(before):
             out[i] = figure.model_copy(update={"role": "change"})
     return out
 
 
 def _among_the_dead(figure: Figure) -> Figure:
-    at = figure.sentence.find(figure.text)
-    if at < 0 or not AMONG_THE_DEAD.search(figure.sentence[at + len(figure.text) :]):
+    sides = figure.around()
+    if sides is None or not AMONG_THE_DEAD.search(sides[1]):
         return figure
     return figure.model_copy(update={"category": "killed"})
 
 
 def _of_the(figure: Figure) -> Figure | None:
-    at = figure.sentence.find(figure.text)
-    match = next((m for m in OF_THE.finditer(figure.sentence[: max(at, 0)])), None)
+    sides = figure.around()
+    match = OF_THE.search(sides[0]) if sides is not None else None
     if match is None:
         return None
     phrase = match["phrase"].strip()
@@ -97,10 +97,10 @@ def _continued(figure: Figure, before: list[Figure]) -> Figure | None:
     previous = next((f for f in reversed(before) if f.field == figure.field), None)
     if previous is None or previous.category not in COUNTED or not previous.counts:
         return None
-    at = figure.sentence.find(figure.text)
-    if at < 0:
+    sides = figure.around()
+    if sides is None:
         return None
-    before, after = figure.sentence[:at], figure.sentence[at + len(figure.text) :]
+    before, after = sides
     if NAMED.search(before) or after.startswith(("-", "–")) or OF_SOMETHING.search(before):
         return None  # "a Boeing 737-800", "Air Base 201", "a population of about 154,000"
     if figure.value < MIN_INHERITED and not CONTINUING.search(before):

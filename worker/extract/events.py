@@ -129,7 +129,7 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
         if figure.category == "troops":
             actor = (_organisation_in(figure.counts, canon) or _country(hint.actor, canon)
                      or (_organisation_in(hint.actor, canon) if hint.actor else None)
-                     or _organisation_before(sentence, figure, canon)
+                     or _organisation_before(figure, canon)
                      or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon))
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
@@ -185,7 +185,7 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
     for item in troops:
         slot = _slot(item, moving)
         if slot == "level":
-            if not _pledged(sentence, item.figure):  # "Kenya has pledged 1,000 officers": none are there yet
+            if not _pledged(item.figure):  # "Kenya has pledged 1,000 officers": none are there yet
                 plain.append(item)
             continue
         if current is not None and slot not in current and _compatible(current.values(), item):
@@ -197,7 +197,7 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
             current = {slot: item}
             groups.append(current)
     # "The last of the roughly 200 service members at the base flew out": they all left.
-    gone = [i for i in plain if _last_of(sentence, i.figure) and DEPARTED.search(sentence)]
+    gone = [i for i in plain if _last_of(i.figure) and DEPARTED.search(sentence)]
     out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain if i not in gone]
     out.extend(_event("troop_level_change", [i], sentence, date, canon, from_value=i.figure.value, to_value=0.0,
                       delta=-i.figure.value) for i in gone)
@@ -205,14 +205,14 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
     return out
 
 
-def _pledged(sentence: str, figure: Figure) -> bool:
-    at = sentence.find(figure.text)
-    return at >= 0 and bool(PLEDGED.search(sentence[max(0, at - 50) : at]))
+def _pledged(figure: Figure) -> bool:
+    sides = figure.around()
+    return sides is not None and bool(PLEDGED.search(sides[0][-50:]))
 
 
-def _last_of(sentence: str, figure: Figure) -> bool:
-    at = sentence.find(figure.text)
-    return at >= 0 and bool(LAST_OF.search(sentence[max(0, at - 40) : at]))
+def _last_of(figure: Figure) -> bool:
+    sides = figure.around()
+    return sides is not None and bool(LAST_OF.search(sides[0][-40:]))
 
 
 def _slot(item: _Item, moving: bool) -> str:
@@ -223,8 +223,8 @@ def _slot(item: _Item, moving: bool) -> str:
         return "from"
     if item.lead in ("to", "leaving") and (moving or HALVED.search(item.figure.sentence) or DOUBLED.search(item.figure.sentence)):
         return "to"
-    at = item.figure.sentence.find(item.figure.text)
-    if at >= 0 and ARRIVED.match(item.figure.sentence[at + len(item.figure.text) :]):
+    sides = item.figure.around()
+    if sides is not None and ARRIVED.match(sides[1]):
         return "by"  # "About 400 Kenyan police officers landed in Haiti": 400 more there
     return "level"
 
@@ -452,13 +452,13 @@ def _organisation_in(counts: str, canon: Canonicalizer) -> str | None:
     return "United Nations" if _PEACEKEEPERS.search(counts) and not _country_in(counts, canon) else None
 
 
-def _organisation_before(sentence: str, figure: Figure, canon: Canonicalizer) -> str | None:
+def _organisation_before(figure: Figure, canon: Canonicalizer) -> str | None:
     """"The UN mission in Mali, whose roughly 12,000 troops remain": an organisation that owns
     forces, named shortly before the figure."""
-    at = sentence.find(figure.text)
-    if at < 0:
+    sides = figure.around()
+    if sides is None:
         return None
-    window = sentence[max(0, at - 80) : at]
+    window = sides[0][-80:]
     if _PEACEKEEPERS.search(window) or re.search(r"\b(?:UN|U\.N\.|United Nations) (?:\w+ ){0,2}mission\b", window):
         named = "United Nations"
     else:
