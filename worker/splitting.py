@@ -23,7 +23,6 @@ def _lost_reason(deliveries: int) -> str:
 def split_paths(task, runtime, paths: list[str], overrides: dict | None, records: list[int] | None,
                 deliveries: int) -> BatchReport:
     """Hand halves of the files (or of one file's records) to new tasks; park a lone document."""
-    send = task.app.tasks[task.name]
     if len(paths) > 1:
         pieces = [(half, {}) for half in halves(paths)]
     else:
@@ -37,25 +36,14 @@ def split_paths(task, runtime, paths: list[str], overrides: dict | None, records
         low, high = halves(list(range(first, mine_stop)))
         pieces = [(paths, {"records": [r[0], r[-1] + 1]}) for r in (low, high)]
         pieces += [(paths, {"records": [start, min(start + batch, stop)]}) for start in range(mine_stop, stop, batch)]
-    handed = []
-    for number, (piece_paths, kwargs) in enumerate(pieces):
-        task_id = f"{task.request.id}:split{number}"
-        send.apply_async(args=[piece_paths, overrides], kwargs=kwargs, task_id=task_id)
-        handed.append(task_id)
-    log.warning("task=%s lost its worker %d times: split into %d tasks", task.request.id, deliveries - 1, len(handed))
-    return BatchReport(handed_off=handed)
+    return _send(task, [([piece, overrides], kwargs) for piece, kwargs in pieces], deliveries)
 
 
 def split_items(task, runtime, documents: list, claimed: list[list[str]], deliveries: int) -> BatchReport:
     """The same for a poll's feed items: halves as new tasks; a lone item parked and marked done
     in the ledger (a later poll must not take it again: the dead letter replays it)."""
     if len(documents) > 1:
-        handed = []
-        for number, (docs, claims) in enumerate(zip(halves(documents), halves(claimed))):
-            task_id = f"{task.request.id}:split{number}"
-            task.app.tasks[task.name].apply_async(args=[docs, claims], task_id=task_id)
-            handed.append(task_id)
-        return BatchReport(handed_off=handed)
+        return _send(task, [([docs, claims], {}) for docs, claims in zip(halves(documents), halves(claimed))], deliveries)
     if not documents:
         return BatchReport()
     from .tasks import _item_origins
@@ -65,15 +53,31 @@ def split_items(task, runtime, documents: list, claimed: list[list[str]], delive
     return report
 
 
-def _record_count(runtime, path: Path, overrides: dict | None) -> int:
+def _send(task, pieces: list[tuple[list, dict]], deliveries: int) -> BatchReport:
+    """Each piece (args, kwargs) as a new task of the same name; ids follow from this task's, so a
+    split redelivered sends the same ids again."""
+    handed = []
+    for number, (args, kwargs) in enumerate(pieces):
+        task_id = f"{task.request.id}:split{number}"
+        task.app.tasks[task.name].apply_async(args=args, kwargs=kwargs, task_id=task_id)
+        handed.append(task_id)
+    log.warning("task=%s lost its worker %d times: split into %d tasks", task.request.id, deliveries - 1, len(handed))
+    return BatchReport(handed_off=handed)
+
+
+def _read(runtime, path: Path, overrides: dict | None, records: range | None = None):
+    """The file's documents as the task itself reads them (its limits, only under the inbox roots)."""
     settings = runtime.settings
-    return sum(1 for _ in read_file(path, Overrides(**(overrides or {})), settings.max_file_bytes, roots=settings.inbox_dirs))
+    return read_file(path, Overrides(**(overrides or {})), settings.max_file_bytes, roots=settings.inbox_dirs,
+                     records=records)
+
+
+def _record_count(runtime, path: Path, overrides: dict | None) -> int:
+    return sum(1 for _ in _read(runtime, path, overrides))
 
 
 def _park_document(task, runtime, path: Path, overrides: dict | None, position: int, deliveries: int) -> BatchReport:
-    settings = runtime.settings
-    found = next(read_file(path, Overrides(**(overrides or {})), settings.max_file_bytes, roots=settings.inbox_dirs,
-                           records=range(position, position + 1)), None)
+    found = next(_read(runtime, path, overrides, range(position, position + 1)), None)
     return _parked(task, runtime, found.origin if found is not None else str(path), deliveries)
 
 
