@@ -582,3 +582,53 @@ def test_names_as_they_are_indexed(nlp, extractor):
     assert {"United States Central Command", "US Department of Defense"} <= canonicals, canonicals
     council = extractor.canon.resolve("U.N. Security Council", "ORG")
     assert council.canonical == "United Nations Security Council"
+
+
+# --------------------------------------------------------------------------- error boundary
+
+
+def test_number_ending_a_paragraph_counts_nothing_of_the_next(extractor):
+    # A real Daring Fireball item: "Watch Series 4" ends a paragraph, the next starts with a name.
+    article = make_article("p1", "Review", "I bought an Apple Watch Series 4\n\nGruber's review of it ran long.\n\n"
+                           "There are now 2,500 US service members in Iraq.")
+    result = extractor.extract_many([article])[0]
+    assert isinstance(result, Article), result
+    assert only(result.figures, 4).counts == ""
+    assert only(result.figures, 2500).counts == "US service members"
+    check_offsets(result)
+
+
+def test_a_figure_that_cannot_be_read_is_skipped_and_counted(nlp, monkeypatch):
+    import worker.extract.figures as figures
+
+    real = figures._figure
+
+    def breaks_on_seven(sent, c, *args):
+        if c.value == 7:
+            raise IndexError("list index out of range")
+        return real(sent, c, *args)
+
+    monkeypatch.setattr(figures, "_figure", breaks_on_seven)
+    article = make_article("p2", "Drawdown", "There are now 2,500 US service members in Iraq. Seven soldiers were "
+                           "wounded in Baghdad. About 4,500 American troops were killed.")
+    result = Extractor(nlp).extract_many([article])[0]
+    assert isinstance(result, Article), result
+    assert sorted(f.value for f in result.figures) == [2500, 4500]
+    assert [n for n in result.notes if "could not be read" in n] == [
+        "1 number(s) could not be read as figures and were skipped: "
+        "'Seven' at body character 48: IndexError: list index out of range"]
+    assert article.body[48:53] == "Seven"
+
+
+def test_events_that_cannot_be_built_leave_the_figures(nlp, monkeypatch):
+    import worker.extract.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise KeyError("united-states")
+
+    monkeypatch.setattr(pipeline, "build_events", broken)
+    article = make_article("p3", "Drawdown", "There are now 2,500 US service members in Iraq.")
+    result = Extractor(nlp).extract_many([article])[0]
+    assert isinstance(result, Article), result
+    assert [f.value for f in result.figures] == [2500] and result.events == []
+    assert any(n.startswith("events not built: KeyError") for n in result.notes), result.notes

@@ -73,8 +73,13 @@ def extract_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[
     return [found.figure for found in find_figures(doc, field, base)]
 
 
-def find_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Found]:
-    """Figures with, as written, whose troops or people each counts."""
+def find_figures(doc: Doc, field: TextField = "body", base: int = 0,
+                 unread: list[str] | None = None) -> list[Found]:
+    """Figures with, as written, whose troops or people each counts.
+
+    A number whose reading raises is skipped, and why is appended to ``unread`` when given: one
+    odd sentence costs that figure, not the article's other figures.
+    """
     found: list[Found] = []
     # Span.ents scans every entity of the doc; bucketing once keeps long texts linear.
     places: dict[int, list[Span]] = {}
@@ -88,12 +93,22 @@ def find_figures(doc: Doc, field: TextField = "body", base: int = 0) -> list[Fou
         candidates = _candidates(sent)
         for candidate in candidates:
             others = [o for o in candidates if o is not candidate]
-            item = _figure(sent, candidate, previous, field, base, places.get(sent.start, []), others, last, last_place)
+            try:
+                item = _figure(sent, candidate, previous, field, base, places.get(sent.start, []), others, last, last_place)
+            except Exception as exc:  # noqa: BLE001 - the boundary is the figure; the caller counts it
+                if unread is not None:
+                    unread.append(_unread(doc, candidate, field, base, exc))
+                continue
             previous.append(item)
             last_place = item.figure.location or last_place
             last = item if item.figure.counts else last
         found.extend(previous)
     return found
+
+
+def _unread(doc: Doc, c: _Candidate, field: TextField, base: int, exc: Exception) -> str:
+    at = base + doc[c.start].idx
+    return f"{doc[c.start:c.end].text!r} at {field} character {at}: {type(exc).__name__}: {exc}"
 
 
 def _candidates(sent: Span) -> list[_Candidate]:
@@ -331,6 +346,15 @@ def _root(span: Span) -> Token:
 
 def _counted_noun(span: Span) -> Token | None:
     """The noun a number modifies ("2,500 [members]") or its "of" object ("thousands of [people]")."""
+    noun = _counted_token(span)
+    if noun is None or noun.is_space:
+        return None
+    # A number ending a paragraph counts nothing of the next one ("Series 4\n\nGruber's review").
+    between = span.doc[min(span.end, noun.i) : max(span.start, noun.i)]
+    return None if any(t.is_space and "\n" in t.text for t in between) else noun
+
+
+def _counted_token(span: Span) -> Token | None:
     root = _root(span)
     head = root.head
     if head.lower_ in ("strong", "member", "man", "person") and head.dep_ in ("amod", "compound") and head.i == span.end + 1:
@@ -402,7 +426,8 @@ def _noun_phrase(doc: Doc, start: int, noun: Token) -> str:
         target = _of_child(noun)  # "the number of troops" counts troops
         return _noun_phrase(doc, target.left_edge.i, target)
     left = max(start, noun.left_edge.i)
-    tokens = [t for t in doc[left : noun.i + 1] if t.dep_ not in ("det", "punct", "poss") and not _numberish(t)]
+    tokens = [t for t in doc[left : noun.i + 1]
+              if t.dep_ not in ("det", "punct", "poss") and not t.is_space and not _numberish(t)]
     while tokens and tokens[0].lower_ in {"of", "the", "a", "an"} | ADDED_WORDS:
         tokens.pop(0)
     return " ".join(t.text for t in tokens)
@@ -516,7 +541,7 @@ def _category(doc: Doc, c: _Candidate, counts: str, noun: Token | None, verbs: l
         return "injured"
     words = counts.lower()
     # The head noun decides ("fighter jets" are jets); a few phrases count troops whatever their head.
-    head = words.split()[-1] if words else ""
+    head = words.split()[-1] if words.strip() else ""
     lemmas = {head, head.rstrip("s"), words, words.rstrip("s")}
     if noun is not None and noun.lower_ == head:
         lemmas.add(noun.lemma_.lower())

@@ -34,6 +34,8 @@ DEFAULT_MAX_PARSE_CHARS = 200_000
 # a "sentence" of 20,000 numbers made one figure list of 5.4 GB.
 MAX_FIGURES = 1_000
 MAX_SENTENCE_CHARS = 1_000
+# A note names this many of the numbers that could not be read; the count covers them all.
+MAX_UNREAD_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -111,34 +113,50 @@ class Extractor:
     def _assemble(self, article: Article, parts: list[tuple[_Unit, Doc]]) -> Article:
         spans: list[Span] = []
         found: list[Found] = []
+        unread: list[str] = []
         for unit, doc in parts:
             # Places and aliases NER missed ("Niger", "Daesh") become entities before figures read them.
             doc.ents = merge_entities(doc.ents, missed_spans(doc, self.canon))
             spans.extend(doc.ents)
-            found.extend(find_figures(doc, unit.field, unit.base))
+            found.extend(find_figures(doc, unit.field, unit.base, unread))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
                                 self._is_country)
-        kept = _with_ellipses(found[:MAX_FIGURES])
-        figures = [_short_sentence(with_unit(self._located(f, context))) for f in kept]
-        entities = collect_entities(spans, self.canon)
+        kept, figures = [], []
+        for item in _with_ellipses(found[:MAX_FIGURES]):
+            try:
+                figures.append(_short_sentence(with_unit(self._located(item, context))))
+                kept.append(item)
+            except Exception as exc:  # noqa: BLE001 - one figure that cannot be placed is skipped, not the article
+                unread.append(f"{item.figure.text!r} at {item.figure.field} character {item.figure.start}: "
+                              f"{type(exc).__name__}: {exc}")
+        notes = self._notes(article, len(found), unread)
+        try:
+            hints = [Hint(f.actor, f.nationality, f.also_places) for f in kept]
+            events = build_events(figures, article.published_at, self.canon, hints)
+        except Exception as exc:  # noqa: BLE001 - the figures stand without their events
+            events = []
+            notes.append(f"events not built: {type(exc).__name__}: {exc}; the figures are kept")
         return article.model_copy(
             update={
-                "entities": entities,
+                "entities": collect_entities(spans, self.canon),
                 "figures": figures,
-                "events": build_events(figures, article.published_at, self.canon, [Hint(f.actor, f.nationality, f.also_places) for f in kept]),
+                "events": events,
                 "extractor_version": self.version,
-                "notes": self._notes(article, len(found)),
+                "notes": notes,
             }
         )
 
-    def _notes(self, article: Article, found: int) -> list[str]:
+    def _notes(self, article: Article, found: int, unread: list[str]) -> list[str]:
         notes = []
         if len(article.body) > self.max_parse_chars:
             notes.append(f"entities, figures and events read from the first {self.max_parse_chars:,} of the body's "
                          f"{len(article.body):,} characters (NEWSWORKER_MAX_PARSE_CHARS); the whole text is stored")
         if found > MAX_FIGURES:
             notes.append(f"{found:,} figures found; the first {MAX_FIGURES:,} are kept")
+        if unread:
+            shown = "; ".join(unread[:MAX_UNREAD_SHOWN]) + ("; ..." if len(unread) > MAX_UNREAD_SHOWN else "")
+            notes.append(f"{len(unread):,} number(s) could not be read as figures and were skipped: {shown}")
         return notes
 
     def _place_name(self, text: str) -> str | None:
