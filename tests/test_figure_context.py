@@ -36,8 +36,12 @@ def _events(extractor, text):
     ("The pullout of 1,500 marines from Okinawa begins in March.", 1500, "change"),
     ("Italy has 800 troops in Iraq, up from 500 last year.", 500, "previous_level"),
     ("Italy has 800 troops in Iraq, up from 500 last year.", 800, "level"),
-    # posted somewhere is a level, also one yet to come (outlets tell it as the level it will be)
+    # posted somewhere is a level, also one yet to come (outlets tell it as the level it will be);
+    # sent there is troops added
     ("Berlin will station 600 soldiers in Lithuania.", 600, "level"),
+    ("Germany is ready to permanently station a brigade of about 4,000 soldiers in Lithuania.", 4000, "level"),
+    ("Germany already stations around 1,500 soldiers in Lithuania.", 1500, "level"),
+    ("About 28,500 US troops are stationed in South Korea.", 28500, "level"),
     ("Roughly 900 Danish troops are based in Latvia.", 900, "level"),
     # what held before the news: the past perfect, "once"
     ("Some 300 Belgian soldiers had been stationed at the airfield before the pullout.", 300, "previous_level"),
@@ -129,3 +133,8 @@ def test_a_figure_said_to_hold_for_each_place_gives_an_event_per_place(extractor
     assert {(e[0], e[2], e[5]) for e in each} == {("troop_level_change", "Afghanistan", 2500), ("troop_level_change", "Iraq", 2500)}
     total = _events(extractor, "The US has 2,500 troops in Afghanistan and Iraq, officials said.")
     assert len({e[2] for e in total}) == 1  # without "each" it may be a total: one place only
+
+
+def test_a_fraction_of_a_force_is_no_troop_level(extractor):
+    events = _events(extractor, "The battlegroup, based in Rukla, currently has about 1,600 troops, more than half of them German.")
+    assert {e[3] for e in events if e[0] == "troop_level"} == {1600}

@@ -87,6 +87,10 @@ class Canonicalizer:
         """The country whose capital ``text`` is ("Seoul": South Korea), else None."""
         return self.capitals.get(key(text))
 
+    def is_city(self, text: str) -> bool:
+        """A city of the gazetteer (GeoNames cities above ``min_city_population``)."""
+        return key(text) in self.cities
+
     def speaks_for_country(self, text: str) -> bool:
         """An institution that acts for a country ("the Pentagon", "the Kremlin"), not a place."""
         k = key(text)

@@ -32,6 +32,10 @@ NOT_A_SETTING = {"compound", "amod", "poss", "nmod", "npadvmod"}  # npadvmod: "a
 SPEAKING = {"say", "tell", "announce", "add", "claim", "report", "state", "confirm", "deny", "warn", "want", "plan",
             "vow", "insist", "accuse", "urge", "agree", "decide", "pledge", "promise", "order", "ask", "demand",
             "call", "expect", "hope", "believe", "estimate", "argue", "note", "respond", "reply"}
+# A place that is the subject of these verbs is where something is ("Jordan hosts 3,000 US
+# troops", "the island has 30,000"); of other verbs, who acts ("Germany will send").
+HOSTING = {"host", "have", "house", "border", "face", "remain", "hold", "see", "lie", "sit", "account", "receive",
+           "be", "keep"}
 # ... unless it names the setting of a place noun: "Kabul airport", "the Erbil base".
 PLACE_NOUNS = {"airport", "base", "airbase", "border", "port", "city", "province", "region", "embassy", "camp",
                "capital", "town", "village", "coast", "district", "outpost", "garrison", "compound", "valley"}
@@ -169,12 +173,13 @@ class ArticleContext:
 
 def build_context(
     parts: Iterable[tuple[TextField, int, Doc]], body: str, resolve: Callable[[str], str | None],
-    is_country: Callable[[str], bool],
+    is_country: Callable[[str], bool], is_city: Callable[[str], bool] = lambda name: False,
 ) -> ArticleContext:
     """The context of one article from its parsed pieces (field, offset of the piece, doc).
 
     ``resolve`` gives a place's canonical name, or None for what is not a place after all;
-    ``is_country`` tells a country's canonical name from a city's or a region's.
+    ``is_country`` tells a country's canonical name from a city's or a region's; ``is_city``
+    knows the gazetteer's cities ("Port-au-Prince" is no port).
     """
     fields: dict[str, FieldText] = {}
     datelines: list[PlaceMention] = []
@@ -189,7 +194,7 @@ def build_context(
                 continue
             if not (canonical := resolve(ent.text)):
                 continue
-            named, kind = _with_place_noun(ent, canonical, is_country)
+            named, kind = _with_place_noun(ent, canonical, is_country, is_city)
             mention = PlaceMention(named, base + ent.start_char, kind, _role(ent))
             text.mentions.append(mention)
             if not (in_dateline or _is_setting(ent) or mention.role == "from"):
@@ -207,18 +212,21 @@ def build_context(
     return ArticleContext(fields, _scene(fields, body, datelines), len(body))
 
 
-def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> tuple[str, Kind]:
+def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool],
+                     is_city: Callable[[str], bool]) -> tuple[str, Kind]:
     """"Ain al-Asad" of "Ain al-Asad air base" is the base: the name runs to its place noun."""
     root = ent.root
     head = root.head
     if root.dep_ == "compound" and head.i > root.i and head.lemma_.lower() in FACILITY_WORDS and head.i - ent.end < 3:
         return f"{canonical} {ent.doc[ent.end : head.i + 1].text}", "facility"
-    return canonical, _kind(ent, canonical, is_country)
+    return canonical, _kind(ent, canonical, is_country, is_city)
 
 
-def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool]) -> Kind:
+def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool], is_city: Callable[[str], bool]) -> Kind:
     if is_country(canonical):
         return "country"
+    if ent.label_ != "FAC" and is_city(canonical):
+        return "city"
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
     if ent.label_ == "FAC" or words & FACILITY_WORDS or re.search(r"\d", ent.text):
         return "facility"
@@ -255,8 +263,14 @@ def _role(ent: Span) -> str:
 
 def _is_setting(ent: Span) -> bool:
     root = ent.root
+    if root.dep_ == "det":
+        return False  # "the U.S. military": whose, not where
     if root.dep_ == "nsubj":
-        return root.head.lemma_.lower() not in SPEAKING  # "Okinawa hosts ...", not "the Pentagon said"
+        verb = root.head.lemma_.lower()
+        if verb in SPEAKING:
+            return False  # "the Pentagon said"
+        # "Okinawa hosts ...", "Guam has ...": where; "Washington will withdraw ...": who acts.
+        return root.head.pos_ != "VERB" or verb in HOSTING
     if root.dep_ not in NOT_A_SETTING:
         return True
     # "Kabul airport", "Haiti's capital", "Jordan's north-eastern corner": the place of a place noun.

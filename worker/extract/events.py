@@ -86,9 +86,12 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     order = sorted(range(len(figures)), key=lambda i: FIELD_ORDER[figures[i].field])
     for i in order:
         by_sentence[figures[i].sentence].append((figures[i], hints[i] or Hint()))
+    # An article whose troop figures name their owner somewhere has a usual actor for the rest.
+    has_usual_actor = any(f.category == "troops" and h is not None and _country(h.actor, canon)
+                          for f, h in zip(figures, hints))
     found: list[EventMention] = []
     for sentence, group in by_sentence.items():
-        found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon))
+        found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon, has_usual_actor))
     found = _shared_casualty_places(_drop_restated_headlines(_merge_split_changes(found), figures))
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
     attack_day = _attack_day(figures, published)
@@ -122,7 +125,7 @@ def _dated_in_text(sentence: str, published: datetime | None) -> bool:
 
 
 def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dating,
-                     canon: Canonicalizer) -> list[EventMention]:
+                     canon: Canonicalizer, has_usual_actor: bool = False) -> list[EventMention]:
     leads = _leads(sentence, [f for f, _ in group])
     items = []
     for (figure, hint), lead in zip(group, leads):
@@ -130,18 +133,29 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
             actor = (_organisation_in(figure.counts, canon) or _country(hint.actor, canon)
                      or (_organisation_in(hint.actor, canon) if hint.actor else None)
                      or _organisation_before(figure, canon)
-                     or _actor_in_text(figure.counts, sentence, _place(figure.location, canon), canon))
+                     # a nationality in what is counted ("US service members"); else the article's
+                     # usual actor (filled in later): a country elsewhere in a sentence is as often
+                     # where they are or go as whose they are
+                     or _country_in(figure.counts, canon)
+                     or (None if has_usual_actor else _country_before(figure, sentence, canon)))
         else:
             actor = _country(hint.nationality, canon) or _country_in(figure.counts, canon)
         items.append(_Item(figure, actor, lead, tuple(p for p in (_place(a, canon) for a in hint.also_places) if p)))
     items = _same_forces(items)
-    out = _troop_events(sentence, [i for i in items if i.figure.category == "troops"], date, canon)
+    out = _troop_events(sentence, [i for i in items if i.figure.category == "troops" and _a_headcount(i.figure)],
+                        date, canon)
     for item in items:
         if item.figure.category in ("killed", "injured"):
             out.append(_event("casualties", [item], sentence, date, canon, value=item.figure.value, measure=item.figure.category))
     named = lambda text: _named_place(text, canon)  # noqa: E731
     out = split_movements(sentence, join_breakdown(sentence, out, named), named)
     return out + _for_each_place(out, items, canon)
+
+
+def _a_headcount(figure: Figure) -> bool:
+    """Troops are counted in whole people, more than one: "more than half of them German" (0.5)
+    and "1st Armored" are no troop level."""
+    return figure.value >= 2 and float(figure.value).is_integer()
 
 
 def _same_forces(items: list[_Item]) -> list[_Item]:
@@ -413,20 +427,15 @@ def _place(location: str | None, canon: Canonicalizer) -> str | None:
     return canon.resolve(location, "GPE").canonical
 
 
-def _country(text: str | None, canon: Canonicalizer) -> str | None:
-    found = canon.actor_country(text) if text else None
-    return found.canonical if found is not None else None
-
-
-def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Canonicalizer) -> str | None:
-    """Whose troops when the parse did not say: a country in what is counted ("US service
-    members"), else the first country the sentence names that is not where it happens."""
-    found = _country_in(counts, canon)
-    if found:
-        return found
-    for match in re.finditer(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence):
-        # "concentrating the troops in ... neighbouring Niger": where they go is not whose they are
-        if WHERE_WORD.search(sentence[max(0, match.start() - 20) : match.start()]):
+def _country_before(figure: Figure, sentence: str, canon: Canonicalizer) -> str | None:
+    """Whose troops in an item too short to have a usual actor: the first country its sentence
+    names before the figure that is not where it happens ("The US cut troop levels in Iraq to
+    2,500"); after the figure come where they are or go ("repositioned, chiefly to Italy")."""
+    at = sentence.find(figure.text) if figure.text else -1
+    location = _place(figure.location, canon)
+    for match in re.finditer(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence[: max(at, 0)]):
+        if re.search(r"\b(?:in|into|to|from|across|near|neighbou?ring|inside|throughout)\s+(?:the\s+)?$",
+                     sentence[max(0, match.start() - 20) : match.start()], re.I):
             continue
         for candidate in (match.group(0), *match.group(0).split()):
             country = canon.country(candidate)
@@ -435,7 +444,9 @@ def _actor_in_text(counts: str, sentence: str, location: str | None, canon: Cano
     return None
 
 
-WHERE_WORD = re.compile(r"\b(?:in|into|to|from|across|near|neighbou?ring|inside|throughout)\s+(?:the\s+)?$", re.I)
+def _country(text: str | None, canon: Canonicalizer) -> str | None:
+    found = canon.actor_country(text) if text else None
+    return found.canonical if found is not None else None
 
 
 # Forces that are an organisation's: "NATO troops", "UN peacekeepers", "AU soldiers".

@@ -381,8 +381,9 @@ def _argument(span: Span, noun: Token | None) -> Token:
     for _ in range(4):
         if token.dep_ == "conj" and token.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON"):
             token = token.head  # "a dozen aircraft and 300 airmen": the first conjunct's place
-        elif token.dep_ == "pobj" and token.head.lower_ == "of" and token.head.head.lower_ in PARTITIVES:
-            token = token.head.head  # "all of its 1,000 personnel"
+        elif token.dep_ == "pobj" and token.head.lower_ == "of" and (
+                token.head.head.lower_ in PARTITIVES or token.head.head.lemma_.lower() in lexicon.TROOP_NOUNS):
+            token = token.head.head  # "all of its 1,000 personnel", "station a brigade of 4,000 soldiers"
         else:
             break
     return token
@@ -751,8 +752,9 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
     if verbs and arg.head == verbs[0]:
         verb = _through_aspect(verbs[0])
         key = _verb_key(verb)
-        # Posted somewhere is a level ("stationed in Korea", "will station 4,000 in Lithuania":
-        # the level it will be, as other outlets tell it).
+        # Posted somewhere is a level ("stationed in Korea", "will station 4,000 in Lithuania": the
+        # level it will be, as other outlets tell it: "raise its presence to 4,000", "will keep
+        # 4,000 stationed"); deployed to somewhere is troops added.
         stays = key in lexicon.POSTING_VERBS and not any(
             c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verb.children)
         if key in lexicon.MOVE_VERBS and not stays:
