@@ -8,26 +8,30 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-from ..normalize.cleanup import clean_text, without_controls
-
 from ..errors import InputError
 from ..models import RawDocument
+from ..normalize.cleanup import clean_text, without_controls
+from .decode import decode_text
 
-# Metadata and markup only: an extensive search takes footer copyright years for dates.
-_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+# What trafilatura is asked for (bench/html_pages.py gives bare trafilatura the same). Dates from
+# metadata and markup only: an extensive search takes footer copyright years for dates.
+EXTRACTION_OPTIONS = {
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": False,
+    "date_extraction_params": {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
+}
+
+
+def read_html(origin: str, data: bytes, url: str | None = None) -> RawDocument:
+    """An HTML file's bytes to a RawDocument: decoded as its charset says, then read."""
+    return html_to_document(origin, decode_text(origin, data, html=True), url)
 
 
 def html_to_document(origin: str, html: str, url: str | None = None) -> RawDocument:
     """The page's main text with title, description, date, canonical URL, site and author."""
     try:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            date_extraction_params=_DATE_PARAMS,
-        )
+        doc = trafilatura.bare_extraction(html, url=url, **EXTRACTION_OPTIONS)
     except Exception as exc:  # trafilatura raises lxml and its own errors on hostile markup
         raise InputError(origin, f"HTML could not be parsed: {type(exc).__name__}: {exc}") from None
     if doc is None or not (doc.text or "").strip():
