@@ -3,8 +3,8 @@
     .venv/bin/python bench/html_pages.py [--dir DIR ...] [--runs 6] [--profile]
 
 Pages: every *.html under each --dir (recursively); by default the whole-HTML articles of
-tests/data/articles and ../shared/corpus/real-feeds/*.html when that folder exists. Each page
-is read into memory once; no file I/O is timed.
+tests/data/articles, the table pages of tests/data/html, and ../shared/corpus/real-feeds/*.html
+when that folder exists. Each page is read into memory once; no file I/O is timed.
 Reader: ``worker.sources.html.read_html(origin, bytes)``, what ``read_file`` does with an HTML
 file: decode by charset, trafilatura's extraction with metadata, tables kept as text rows,
 the RawDocument.
@@ -42,7 +42,7 @@ from worker.errors import InputError  # noqa: E402
 from worker.sources.html import EXTRACTION_OPTIONS, read_html  # noqa: E402
 
 REAL_FEED_PAGES = ROOT.parent / "shared" / "corpus" / "real-feeds"
-DEFAULT_DIRS = [ROOT / "tests" / "data" / "articles", REAL_FEED_PAGES]
+DEFAULT_DIRS = [ROOT / "tests" / "data" / "articles", ROOT / "tests" / "data" / "html", REAL_FEED_PAGES]
 TARGET = 1.3
 
 Page = tuple[str, bytes]
