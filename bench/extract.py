@@ -3,8 +3,9 @@
     .venv/bin/python bench/extract.py [--articles 300] [--batch-size 64] [--from DIR]
 
 Articles: from DIR when given (``--from tests/data/articles``: the full-length articles,
-txt and whole HTML pages), else from ../shared/corpus (beside the repository) when that folder exists, read
-with worker.sources.files.read_file; otherwise built from the project's own texts, the
+txt and whole HTML pages), else from ../shared/corpus/articles (beside the repository) when that
+folder exists, read with worker.sources.files.read_file (the rest of ../shared/corpus is feeds
+and feed pages, not articles, and is never read); otherwise built from the project's own texts, the
 seed article (seeds/000_*.txt) and the items of seeds/feed.xml, each copy with its body
 paragraphs shuffled and every figure's digits replaced (random.Random(7), so the set is
 the same on every run and no two texts are equal). Each is normalized with
@@ -51,7 +52,8 @@ try:
 except ImportError:  # the extract package is being reworked; these are what it reads
     NEEDED_PIPES = {"tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"}
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# Only the corpus's article folder: its other folders hold feeds, which are no articles.
+CORPUS_ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles"
 SEEDS = ROOT / "seeds"
 RUNS = 3
 WARMUP_ARTICLES = 8
@@ -101,7 +103,7 @@ def seed_documents(count: int, rng: random.Random) -> list[RawDocument]:
     return docs
 
 
-def corpus_documents(count: int, rng: random.Random, max_bytes: int, folder: Path = CORPUS) -> list[RawDocument]:
+def corpus_documents(count: int, rng: random.Random, max_bytes: int, folder: Path = CORPUS_ARTICLES) -> list[RawDocument]:
     """Article files of a folder (README, notes and annotations skipped), repeated with other figures if few."""
     files, _ = expand_paths([folder])
     files = [f for f in files if not f.name.lower().startswith(("readme", "annotations", "baseline"))]
@@ -119,12 +121,13 @@ def corpus_documents(count: int, rng: random.Random, max_bytes: int, folder: Pat
 
 def build_articles(count: int, settings: Settings, folder: Path | None = None) -> tuple[list[Article], str]:
     rng = random.Random(7)
-    folder = folder or CORPUS
+    folder = folder or CORPUS_ARTICLES
     docs = corpus_documents(count, rng, settings.max_file_bytes, folder) if folder.is_dir() else []
     source = f"{folder} ({len(docs)} documents)"
     if not docs:
         docs = seed_documents(count, rng)
-        source = "seeds/ (seed article and feed items, paragraphs shuffled, figures varied)"
+        why = "does not exist" if not folder.is_dir() else "holds no articles"
+        source = f"seeds/ (seed article and feed items, paragraphs shuffled, figures varied; {folder} {why})"
     articles = []
     for doc in docs:
         try:

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import InputError
 from ..models import Failure, RawDocument
 from .decode import decode_text
-from .html import html_to_document
+from .html import read_html
 from .local import read_regular
 from .metadata import Overrides, read_sidecar, sidecar_path
 
@@ -107,7 +107,7 @@ def read_file(
         elif 0 not in wanted:
             return
         elif suffix in HTML_EXTENSIONS:
-            yield meta.apply(html_to_document(origin, decode_text(origin, data, html=True)))
+            yield meta.apply(read_html(origin, data))
         else:
             yield meta.apply(_text_document(origin, decode_text(origin, data)))
     except InputError as exc:

@@ -7,27 +7,35 @@ from html import unescape
 import lxml.html
 import trafilatura
 from lxml import etree
-
-from ..normalize.cleanup import clean_text, without_controls
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
 
 from ..errors import InputError
 from ..models import RawDocument
+from ..normalize.cleanup import clean_text, without_controls
+from .decode import decode_text
+from .tables import rows_as_lines, sort_tables
 
-# Metadata and markup only: an extensive search takes footer copyright years for dates.
-_DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+# What trafilatura is asked for (bench/html_pages.py gives bare trafilatura the same). Dates from
+# metadata and markup only: an extensive search takes footer copyright years for dates.
+EXTRACTION_OPTIONS = {
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": True,
+    "date_extraction_params": {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
+}
+
+
+def read_html(origin: str, data: bytes, url: str | None = None) -> RawDocument:
+    """An HTML file's bytes to a RawDocument: decoded as its charset says, then read."""
+    return html_to_document(origin, decode_text(origin, data, html=True), url)
 
 
 def html_to_document(origin: str, html: str, url: str | None = None) -> RawDocument:
     """The page's main text with title, description, date, canonical URL, site and author."""
     try:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            date_extraction_params=_DATE_PARAMS,
-        )
+        doc = _extract(html, url)
     except Exception as exc:  # trafilatura raises lxml and its own errors on hostile markup
         raise InputError(origin, f"HTML could not be parsed: {type(exc).__name__}: {exc}") from None
     if doc is None or not (doc.text or "").strip():
@@ -44,6 +52,20 @@ def html_to_document(origin: str, html: str, url: str | None = None) -> RawDocum
         published=doc.date or None,
         authors=authors,
     )
+
+
+def _extract(html: str, url: str | None) -> Document | None:
+    """trafilatura's reading of the page, its tables sorted before and their rows made lines after."""
+    tree = load_html(html)  # the one parse: trafilatura reads this tree, not the string again
+    if tree is None:
+        return None
+    sort_tables(tree)
+    doc = trafilatura.bare_extraction(tree, url=url, **EXTRACTION_OPTIONS)
+    if doc is not None and rows_as_lines(doc.body):
+        # Rendered again as trafilatura renders its body, so only the tables read differently;
+        # a page without tables keeps trafilatura's own text.
+        doc.text = xmltotxt(doc.body, include_formatting=False)
+    return doc
 
 
 _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section", "article", "figure"}
