@@ -208,3 +208,29 @@ def test_a_place_tied_by_a_preposition_after_the_figure_is_its_own_and_senders_a
     # the countries that send forces are not where they go; an aircraft model is no place
     assert figures[300].location not in ("Denmark", "Norway", "Finland")
     assert figures[2].location != "Boeing"
+
+
+CONCERT = """\
+KRASNOGORSK, Russia — Gunmen opened fire on concertgoers at the Crocus City Hall music venue \
+outside Moscow on Friday evening before setting the building ablaze, officials said.
+
+Investigators said at least 60 people were killed. Another 145 were taken to hospital with \
+gunshot wounds and burns, the health ministry added.
+
+The regional governor declared a day of mourning. Flags flew at half mast across the region, \
+and concerts were cancelled for the weekend in several cities.
+
+Officials said the building's roof had collapsed and rescuers were still searching the rubble. \
+The emergencies ministry said fires had been put out by Saturday morning.
+
+Security was tightened at airports, railway stations and other crowded places.
+"""
+
+
+def test_the_dead_of_an_attack_on_a_venue_are_at_the_venue(extractor):
+    raw = RawDocument(kind="text", origin="concert.txt", title="Gunmen kill dozens at Moscow concert hall",
+                      text=CONCERT, published="2024-03-23T06:00:00Z")
+    article = extractor.extract(normalize(raw))
+    dead = {f.value: f for f in article.figures if f.field == "body"}
+    assert (dead[60].location, dead[60].location_from) == ("Crocus City Hall", "scene")
+    assert dead[145].location == "Crocus City Hall"

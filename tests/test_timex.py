@@ -57,6 +57,8 @@ def test_resolution_and_precision(sentence, key, precision):
     ("Almost exactly a year ago, a gunman shot dead two contractors.", "2020-01"),
     # a day still to come dates nothing yet
     ("Troops remain at the airport until the 20 January deadline.", "2021-01-15"),
+    ("All 2,500 troops will leave by September 11, Mr Biden said.", "2021-01-15"),  # months ahead: a deadline
+    ("The last convoy left on September 11.", "2020-09-11"),  # no deadline word: the last one before
 ])
 def test_statements_periods_and_modifiers(sentence, key):
     assert resolve_time(sentence, PUB).key() == key

@@ -32,10 +32,6 @@ NOT_A_SETTING = {"compound", "amod", "poss", "nmod", "npadvmod"}  # npadvmod: "a
 SPEAKING = {"say", "tell", "announce", "add", "claim", "report", "state", "confirm", "deny", "warn", "want", "plan",
             "vow", "insist", "accuse", "urge", "agree", "decide", "pledge", "promise", "order", "ask", "demand",
             "call", "expect", "hope", "believe", "estimate", "argue", "note", "respond", "reply"}
-# A place that is the subject of these verbs is where something is ("Jordan hosts 3,000 US
-# troops", "the island has 30,000"); of other verbs, who acts ("Germany will send").
-HOSTING = {"host", "have", "house", "border", "face", "remain", "hold", "see", "lie", "sit", "account", "receive",
-           "be", "keep"}
 # ... unless it names the setting of a place noun: "Kabul airport", "the Erbil base".
 PLACE_NOUNS = {"airport", "base", "airbase", "border", "port", "city", "province", "region", "embassy", "camp",
                "capital", "town", "village", "coast", "district", "outpost", "garrison", "compound", "valley"}
@@ -45,10 +41,14 @@ PART_NOUNS = {"corner", "north", "south", "east", "west", "northeast", "northwes
 PLACE_OR_PART_NOUNS = PLACE_NOUNS | PART_NOUNS
 # Words that make a named place a facility: "Camp Blaz", "Tower 22", "Muwaffaq Salti air base".
 FACILITY_WORDS = {"airport", "base", "airbase", "camp", "fort", "tower", "embassy", "compound", "outpost", "garrison",
-                  "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam"}
+                  "barracks", "station", "port", "gate", "prison", "hospital", "field", "airfield", "crossing", "dam",
+                  # where attacks happen: "Crocus City Hall", "the Radisson Hotel", "Sheikh Zayed Mosque"
+                  "hall", "theatre", "theater", "school", "hotel", "market", "mosque", "church", "stadium", "mall",
+                  "arena", "cathedral", "synagogue", "temple", "university"}
 MODEL_NUMBER = re.compile(r"\b[A-Z]?\d{3}(?:-\d{1,3}|[A-Z]{0,3})?\b")
 # Words that make an "organisation" the tagger found a named base or airport.
-NAMED_SITES = {"airport", "base", "airbase", "camp", "barracks", "airfield", "fort"}
+NAMED_SITES = {"airport", "base", "airbase", "camp", "barracks", "airfield", "fort", "hall", "theatre", "theater",
+               "hotel", "stadium", "arena", "mall"}
 DATELINE_DASHES = ("—", "–", "-", "(", ",")
 # A body this short is one self-contained item (a brief, a feed summary): its clauses say all
 # there is, and its first place is no scene that later paragraphs lean on.
@@ -183,6 +183,7 @@ def build_context(
     """
     fields: dict[str, FieldText] = {}
     datelines: list[PlaceMention] = []
+    doubts: list[tuple[FieldText, PlaceMention, bool]] = []
     for name, base, doc in parts:
         text = fields.setdefault(name, FieldText())
         text.sentence_starts.extend(base + s.start_char for s in doc.sents)
@@ -194,14 +195,27 @@ def build_context(
                 continue
             if not (canonical := resolve(ent.text)):
                 continue
+            # A capital that only starts a sentence ("Gunmen opened fire") is a place only if the
+            # article names it elsewhere too ("Guam ...", then "on Guam").
+            doubtful = (ent.start == ent.sent.start and len(ent) == 1 and not in_dateline
+                        and not (is_country(canonical) or is_city(canonical)))
             named, kind = _with_place_noun(ent, canonical, is_country, is_city)
             mention = PlaceMention(named, base + ent.start_char, kind, _role(ent))
+            if doubtful:
+                doubts.append((text, mention, _is_setting(ent) or mention.role == "from"))
+                continue
             text.mentions.append(mention)
             if not (in_dateline or _is_setting(ent) or mention.role == "from"):
                 continue
             text.places.append(mention)
             if name == "body" and in_dateline:
                 datelines.append(mention)
+    named = {m.name for text in fields.values() for m in text.mentions}
+    for text, mention, setting in doubts:
+        if mention.name in named:
+            text.mentions.append(mention)
+            if setting:
+                text.places.append(mention)
     for text in fields.values():
         text.sentence_starts.sort()
         text.places.sort(key=lambda p: p.start)
@@ -209,7 +223,7 @@ def build_context(
     body_text = fields.get("body")
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
-    return ArticleContext(fields, _scene(fields, body, datelines), len(body))
+    return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body))
 
 
 def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool],
@@ -263,14 +277,11 @@ def _role(ent: Span) -> str:
 
 def _is_setting(ent: Span) -> bool:
     root = ent.root
-    if root.dep_ == "det":
+    if root.dep_ == "det" and root.lower_ not in ("the", "a", "an"):
         return False  # "the U.S. military": whose, not where
     if root.dep_ == "nsubj":
-        verb = root.head.lemma_.lower()
-        if verb in SPEAKING:
-            return False  # "the Pentagon said"
-        # "Okinawa hosts ...", "Guam has ...": where; "Washington will withdraw ...": who acts.
-        return root.head.pos_ != "VERB" or verb in HOSTING
+        # "Okinawa hosts ...", "Somalia is enduring a drought": where; "the Pentagon said": who speaks.
+        return root.head.lemma_.lower() not in SPEAKING
     if root.dep_ not in NOT_A_SETTING:
         return True
     # "Kabul airport", "Haiti's capital", "Jordan's north-eastern corner": the place of a place noun.
@@ -285,7 +296,8 @@ def _paragraph_starts(text: str) -> list[int]:
     return starts
 
 
-def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention]) -> list[PlaceMention]:
+def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention],
+           is_city: Callable[[str], bool] = lambda name: False) -> list[PlaceMention]:
     """The lead's own places first, then the standfirst's and headline's, the dateline last: a
     dateline is where the reporter files from ("WASHINGTON —" for a story about Jordan) as
     often as where the story is; headlines are short, title-cased and tagged worst."""
@@ -299,8 +311,12 @@ def _scene(fields: dict[str, FieldText], body: str, datelines: list[PlaceMention
             ends.append(body_text.sentence_starts[2])
         lead_end = min(ends) if ends else len(body)
         scene.extend(p for p in body_text.places if p.start < lead_end and p not in datelines)
+    # A headline's title case misleads the tagger ("Gunmen kill dozens", "Boeing"): of its places
+    # only those the body names too, countries and gazetteer cities set the scene.
+    named = {p.name for p in body_text.mentions} if body_text is not None else set()
     for name in ("standfirst", "title"):
-        scene.extend(fields.get(name, FieldText()).places)
+        scene.extend(p for p in fields.get(name, FieldText()).places
+                     if p.kind == "country" or p.name in named or is_city(p.name))
     # Where someone came from ("a flight from Bangkok") is not where the story is.
     return [p for p in [*scene, *datelines] if p.role != "from"]
 

@@ -48,6 +48,8 @@ _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "fiv
 _CLAUSE_BREAK = re.compile(r";|,\s+(?=(?:when|after|before|while|until|though|although|but)\b)|"
                            r"\s+(?=(?:after|before|until)\s+(?:the|a|an|his|her|its|their)\b)", re.I)
 _PART_BREAK = re.compile(r";")
+# Words that make the day after them a deadline: "by September 11", "no later than 1 May".
+_DEADLINE = re.compile(r"\b(?:by|before|until|till|no later than|ahead of|deadline of)\s+(?:the\s+)?$", re.I)
 _DAYS_AFTER = re.compile(r"\b(?P<count>a|one|two|three|four|five|six|\d)\s+days?\s+after\b", re.I)
 # ", where talks began last week", ", whose mandate expires on Thursday,": an aside about something else.
 _ASIDE = re.compile(r",\s+(?:where|which|whose|who)\b(?:[^,;]|,(?=\d))*(?:,|$)")  # "2,500" ends no aside
@@ -155,8 +157,10 @@ def _month_and_day(sentence: str, day: datetime) -> TimeRef | None:
             except ValueError:
                 continue
             if found > day:
-                if found - day <= timedelta(days=60):
-                    continue  # "before the 31 August deadline": a day to come dates nothing yet
+                if found - day <= timedelta(days=60) or _DEADLINE.search(sentence[: match.start()]):
+                    # "before the 31 August deadline", "leave by September 11": a day to come
+                    # dates nothing yet
+                    continue
                 try:
                     found = found.replace(year=found.year - 1)
                 except ValueError:  # 29 February
