@@ -41,6 +41,9 @@ def _events(extractor, text):
     ("Berlin will station 600 soldiers in Lithuania.", 600, "level"),
     ("Germany is ready to permanently station a brigade of about 4,000 soldiers in Lithuania.", 4000, "level"),
     ("Germany already stations around 1,500 soldiers in Lithuania.", 1500, "level"),
+    # what is already there, when the sentence moves the total, is the level it moves from
+    ("Some 4,500 US troops are already in Poland, and the addition would raise the total to 5,500.", 4500, "previous_level"),
+    ("They will join 4,500 troops who already rotate through Poland, taking the total to about 5,500.", 4500, "previous_level"),
     ("About 28,500 US troops are stationed in South Korea.", 28500, "level"),
     ("Roughly 900 Danish troops are based in Latvia.", 900, "level"),
     # what held before the news: the past perfect, "once"
@@ -138,3 +141,10 @@ def test_a_figure_said_to_hold_for_each_place_gives_an_event_per_place(extractor
 def test_a_fraction_of_a_force_is_no_troop_level(extractor):
     events = _events(extractor, "The battlegroup, based in Rukla, currently has about 1,600 troops, more than half of them German.")
     assert {e[3] for e in events if e[0] == "troop_level"} == {1600}
+
+
+def test_an_amount_then_the_total_it_takes_the_force_to_is_one_change(extractor):
+    events = _events(extractor, "Washington agreed to send about 1,000 more troops to Poland. They will join some 4,500 US "
+                                "troops who already rotate through the country, taking the total to about 5,500.")
+    assert ("troop_level_change", "United States", "Poland", 1000, 4500, 5500, None) in events
+    assert not any(e[0] == "troop_level" for e in events)

@@ -24,7 +24,7 @@ _QUALIFIER_WORDS = {w for p in (*APPROX, *AT_LEAST, *AT_MOST) for w in p.split()
 QUALIFIER_PHRASES = sorted((*APPROX, *AT_LEAST, *AT_MOST, "between"), key=lambda p: -len(p))
 
 DECREASE = re.compile(r"\b(cut|cuts|reduc\w*|lower\w*|withdr[ae]w\w*|pull\w*|leav\w*|draw\w* ?down|halv\w*|slash\w*|trim\w*|shrink\w*|decreas\w*|fell|fall\w*|drop\w*|remov\w*)\b", re.I)
-INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further)\b", re.I)
+INCREASE = re.compile(r"\b(increas\w*|rais\w*|boost\w*|add\w*|send\w*|sent|deploy\w*|doubl\w*|tripl\w*|expand\w*|surg\w*|rose|rise\w*|grow\w*|reinforc\w*|call\w* up|mobili[sz]\w*|more|another|additional|further|(?:tak|bring)\w*\s+the\s+total)\b", re.I)
 HALVED = re.compile(r"\bhalv\w*\b", re.I)
 PLEDGED = re.compile(r"\b(?:pledg\w*|promis\w*|committ?\w*|offer\w*|vow\w*)\b(?:\s+(?:to\s+send|to\s+provide))?[^.;]*$",
                      re.I)

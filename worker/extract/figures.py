@@ -766,6 +766,11 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
             return "change"  # "3,000 troops were cut"
     if verbs and _before_then(verbs[0]):
         return "previous_level"  # "France had about 2,400 troops there", "200 had been stationed"
+    already = any(t.lower_ == "already" for t in (*(verbs[0].children if verbs else ()), *arg.subtree))
+    if already and _TOTAL_RAISED.search(doc[c.end : doc[c.start].sent.end].text):
+        # "4,500 are already there, and the addition would raise the total to 5,500", "will join
+        # 4,500 troops who already rotate through the country, taking the total to 5,500"
+        return "previous_level"
     return "level"
 
 
@@ -782,6 +787,13 @@ def _bound_somewhere(verb: Token) -> bool:
     """The move has a destination: "to Guam", "home", "back"."""
     return any((c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into", "for"))
                or (c.dep_ in ("advmod", "npadvmod") and c.lower_ in ("home", "back")) for c in verb.children)
+
+
+# A later clause that moves the total: what is "already" there is the level it moves from.
+_TOTAL_RAISED = re.compile(
+    r"\b(?:rais|bring|brought|tak|took|lift|boost|increas|push|cut|reduc|lower)\w*\s+(?:the\s+|its\s+|their\s+)?"
+    r"(?:total|number|force|presence|contingent|deployment|level|figure)\w*\s+(?:\w+\s+){0,2}?to\s+"
+    r"(?:about|roughly|around|some|nearly|almost|more than|over|at least)?\s*\d", re.I)
 
 
 def _before_then(verb: Token) -> bool:
