@@ -23,6 +23,8 @@ from .entities import without_entities
 from .errors import FeedParseError
 
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
+# The spec's version URLs are https; WordPress's JSON Feed plugin writes them with http.
+JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
 
 class _ValidText(BaseModel):
@@ -145,7 +147,7 @@ def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, 4,300-digit integers
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise FeedParseError(url, f"JSON feed is not valid JSON: {reason}") from None
-    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/"):
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(JSON_FEED_VERSIONS):
         raise FeedParseError(url, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):

@@ -1,0 +1,46 @@
+"""Issue 14: every entry of a feed arrives as an article or is named with a reason.
+
+Each defect found on the real feeds (../shared/corpus/real-feeds) is reproduced here with a
+two-item feed served on 127.0.0.1 and polled end to end into the store.
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.httpserver import Reply
+from tests.test_feed_poll import PARAGRAPH, _poll, runtime  # noqa: F401  (the fixture)
+
+RSS_HEAD = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Wire</title><link>http://wire.example/</link>'
+ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{base}><title>Atom Wire</title><id>urn:wire</id><updated>2021-01-15T10:00:00Z</updated>'
+
+
+def rss(*items: str) -> Reply:
+    return Reply(200, (RSS_HEAD + "".join(f"<item>{i}</item>" for i in items) + "</channel></rss>").encode(),
+                 {"Content-Type": "application/rss+xml"})
+
+
+def atom(*entries: str, base: str = "", headers: dict[str, str] | None = None) -> Reply:
+    head = ATOM_HEAD.format(base=f' xml:base="{base}"' if base else "")
+    body = head + "".join(f"<entry>{e}<updated>2021-01-15T10:00:00Z</updated></entry>" for e in entries) + "</feed>"
+    return Reply(200, body.encode(), {"Content-Type": "application/atom+xml", **(headers or {})})
+
+
+def text(n: int) -> str:
+    return PARAGRAPH.format(n=1000 + n)
+
+
+def stored(runtime, report) -> list:
+    return [runtime.store.get(o.id) for o in report.report.indexed]
+
+
+# -- 6. JSON Feed with an http version URL ------------------------------------------------------
+
+
+def test_json_feed_with_the_http_version_url_is_polled(runtime, server):
+    doc = {"version": "http://jsonfeed.org/version/1", "title": "Pixel", "items": [
+        {"id": "1", "url": "https://pixel.example/1", "title": "One", "content_html": f"<p>{text(1)}</p>"},
+        {"id": "2", "url": "https://pixel.example/2", "title": "Two", "content_text": text(2)}]}
+    url = server.serve("/feed.json", Reply(200, json.dumps(doc).encode(), {"Content-Type": "application/json"}))
+    report = _poll(runtime, url)
+    assert (report.status, report.new_items, len(report.report.indexed)) == ("ok", 2, 2)
