@@ -31,29 +31,38 @@ SITES = {"DaringFireball.html": ("/feeds/main", "DaringFireball.atom")}
 class Measurement:
     entries: int = 0
     articles: int = 0
+    near_copies: int = 0  # articles stored as a near-copy of another (a twin feed's, a wire copy)
     reasons: Counter = field(default_factory=Counter)
-    unaccounted: list[str] = field(default_factory=list)
+    unaccounted: int = 0  # entries neither stored nor named
+    lost: list[str] = field(default_factory=list)  # which feeds lost them
     # Articles missing what an article must have (absolute link, title, source, text).
     incomplete: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # feeds `feeds add` refused, with its message
     pages: list[str] = field(default_factory=list)  # what autodiscovery did with each site page
     per_feed: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (entries, articles)
 
     def lines(self) -> list[str]:
-        out = [f"entries {self.entries}", f"articles {self.articles}"]
+        out = [f"entries {self.entries}", f"articles {self.articles} (of which near-copies of another article: {self.near_copies})"]
         out += [f"  {n:5d}  {reason}" for reason, n in self.reasons.most_common()]
-        out.append(f"unaccounted {len(self.unaccounted)}")
-        out += [f"  {u}" for u in self.unaccounted]
-        out += [f"incomplete article: {i}" for i in self.incomplete] + [f"page {p}" for p in self.pages]
+        out.append(f"unaccounted {self.unaccounted}")
+        out += [f"  {u}" for u in self.lost]
+        out += [f"incomplete article: {i}" for i in self.incomplete] + [f"refused {r}" for r in self.refused]
+        out += [f"page {p}" for p in self.pages]
         return out
 
 
 def count_entries(path: Path) -> int:
-    """Entries as a reader sees them, without the worker: feedparser's, or a JSON Feed's items."""
+    """Entries as a reader sees them, without the worker: feedparser's, a JSON Feed's items (or
+    the items of RSS written as JSON); 0 for JSON cut off mid-way, whose entries none can count."""
     data = path.read_bytes()
-    if path.suffix == ".json":
-        items = json.loads(data).get("items")
-        return len(items) if isinstance(items, list) else 0
-    return len(feedparser.parse(data).entries)
+    if path.suffix != ".json":
+        return len(feedparser.parse(data).entries)
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return 0
+    items = doc.get("items", doc.get("rss", {}).get("channel", {}).get("item"))
+    return len(items) if isinstance(items, list) else 0
 
 
 def feed_files(folder: Path) -> list[Path]:
@@ -95,7 +104,10 @@ def measure(folder: Path, server: LocalServer) -> Measurement:
             feed_url = added.output.split()[1]
             m.pages.append(f"{url}: {added.output.strip()}")
         if added.exit_code != 0:
-            m.unaccounted.append(f"{path.name}: feeds add failed: {added.output.strip()}")
+            # Refused with a reason the user reads: its entries are accounted for by it.
+            m.entries += count_entries(path)
+            m.reasons[f"feed refused ({path.name}): {_reason_kind(added.output.strip().split(': ', 2)[-1])}"] += count_entries(path)
+            m.refused.append(f"{path.name}: {added.output.strip()}")
             continue
         registered[feed_url] = path
     m.pages += _pages_outside(folder)
@@ -103,8 +115,10 @@ def measure(folder: Path, server: LocalServer) -> Measurement:
     reports = {r["feed_url"]: r for r in json.loads(polled.stdout or "[]")}
     runtime = Runtime(load_settings())
     try:
-        stored = Counter(a.feed_url for a in runtime.store.iter_articles())
+        stored: Counter = Counter()
         for article in runtime.store.iter_articles():
+            stored[article.feed_url] += 1
+            m.near_copies += article.duplicate_of is not None
             if problem := _incomplete(article):
                 m.incomplete.append(f"{article.origin}: {problem}")
     finally:
@@ -119,7 +133,8 @@ def measure(folder: Path, server: LocalServer) -> Measurement:
         m.reasons.update(named)
         missing = entries - articles - sum(named.values())
         if missing:
-            m.unaccounted.append(f"{path.name}: {missing} of {entries} entries neither stored nor named"
+            m.unaccounted += missing
+            m.lost.append(f"{path.name}: {missing} of {entries} entries neither stored nor named"
                                  + (f" ({report.get('error')})" if report.get("error") else ""))
     return m
 
@@ -127,7 +142,9 @@ def measure(folder: Path, server: LocalServer) -> Measurement:
 def _named(report: dict) -> Counter:
     """Entries the poll report names with a reason: skipped items, and failures."""
     reasons: Counter = Counter(s["reason"] for s in report.get("skipped", []))
-    reasons.update(f"failed: {_reason_kind(f['reason'])}" for f in report.get("report", {}).get("failed", []))
+    batch = report.get("report", {})
+    reasons.update(f"failed: {_reason_kind(f['reason'])}" for f in batch.get("failed", []))
+    reasons.update("already stored (the same article id)" for _ in batch.get("duplicates", []))
     return reasons
 
 
