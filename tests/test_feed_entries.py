@@ -44,3 +44,40 @@ def test_json_feed_with_the_http_version_url_is_polled(runtime, server):
     url = server.serve("/feed.json", Reply(200, json.dumps(doc).encode(), {"Content-Type": "application/json"}))
     report = _poll(runtime, url)
     assert (report.status, report.new_items, len(report.report.indexed)) == ("ok", 2, 2)
+
+
+# -- entries left out are named ------------------------------------------------------------
+
+
+def test_an_entry_repeating_an_earlier_guid_is_skipped_with_a_reason_a_user_sees(runtime, server):
+    link = "http://scripting.example/2017/06/25.html#a080631"
+    url = server.serve("/rss.xml", rss(
+        f"<guid>{link}</guid><link>{link}</link><description>{text(1)}</description>",
+        f"<guid>{link}</guid><link>{link}</link><description>{text(2)}</description>",
+    ))
+    report = _poll(runtime, url)
+    assert (report.items, report.new_items, len(report.report.indexed)) == (2, 1, 1)
+    [skipped] = report.skipped
+    assert skipped.origin == f"{url}#{link}" and "same id as entry 1" in skipped.reason
+    assert "1 entry skipped" in runtime.feed_states.get(url).last_problem
+
+
+def test_an_empty_entry_is_skipped_with_a_reason_naming_it(runtime, server):
+    url = server.serve("/rss.xml", rss(f"<title>Good</title><guid>g1</guid><link>http://w.example/1</link><description>{text(1)}</description>",
+                                       "<description>  </description>"))
+    report = _poll(runtime, url)
+    assert (report.items, len(report.report.indexed)) == (2, 1)
+    [skipped] = report.skipped
+    assert skipped.origin == f"{url}#entry 2" and "nothing in it" in skipped.reason
+    assert "nothing in it" in runtime.feed_states.get(url).last_problem
+
+
+def test_an_item_without_guid_that_another_feed_brought_is_named_as_its_twin(runtime, server):
+    item = f"<title>Notice</title><link>http://w.example/notice</link><description>{text(1)}</description>"
+    first = _poll(runtime, server.serve("/rss.xml", rss(item)))
+    twin = server.serve("/rss2.xml", rss(item, f"<title>Other</title><link>http://w.example/2</link><description>{text(2)}</description>"))
+    second = _poll(runtime, twin)
+    assert (first.new_items, second.new_items, second.seen_before) == (1, 1, 0)
+    [skipped] = second.skipped
+    assert skipped.origin == f"{twin}#http://w.example/notice"
+    assert skipped.reason == f"same title and text as an item of the feed {first.feed_url}, which is indexed there (a twin feed)"

@@ -12,7 +12,7 @@ import pytest
 
 from worker.feeds.discover import discover_feeds, looks_like_html
 from worker.feeds.errors import FeedParseError
-from worker.feeds.parse import FeedItem, ParsedFeed, parse_feed
+from worker.feeds.parse import NOT_AN_OBJECT, NOTHING_IN_IT, FeedItem, ParsedFeed, parse_feed
 from worker.sources.html import fragment_text
 
 URL = "https://example.com/feed"
@@ -298,7 +298,7 @@ def test_json_feed_detected_without_content_type():
 def test_json_feed_skips_non_object_items_and_notes_it():
     feed = parse_feed(URL, _json_feed([None, "x", {"id": "1", "content_text": "kept"}]))
     assert [i.entry_id for i in feed.items] == ["1"]
-    assert feed.problem and "2 items" in feed.problem
+    assert feed.dropped == {1: NOT_AN_OBJECT, 2: NOT_AN_OBJECT} and feed.items[0].position == 3
 
 
 def test_json_document_that_is_not_a_json_feed():
@@ -363,8 +363,9 @@ def test_feed_with_no_entries_is_a_parse_error():
 
 def test_items_with_nothing_in_them_are_dropped():
     data = b"""<rss version="2.0"><channel><title>T</title><item></item><item><title>Real</title></item></channel></rss>"""
-    assert [i.title for i in parse_feed(URL, data).items] == ["Real"]
-    with pytest.raises(FeedParseError):
+    feed = parse_feed(URL, data)
+    assert [i.title for i in feed.items] == ["Real"] and feed.dropped == {1: NOTHING_IN_IT}
+    with pytest.raises(FeedParseError, match="its only entry is no item: entry has nothing in it"):
         parse_feed(URL, b'<rss version="2.0"><channel><title>T</title><item></item></channel></rss>')
 
 

@@ -149,6 +149,8 @@ def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, tim
             click.echo(_poll_line(report))
             for failure in report.report.failed:
                 click.echo(f"  failed: {failure.line()}")
+            for skipped in report.skipped:
+                click.echo(f"  skipped: {skipped.origin}: {skipped.reason}")
     if reports and all(r.status == "error" for r in reports):
         sys.exit(1)
 
@@ -167,7 +169,8 @@ def _poll_line(r: PollReport) -> str:
         head += f", {r.items} items, {r.new_items} new: queued for the ingest workers"
     elif r.status == "ok":
         b = r.report
-        head += (f", {r.items} items, {r.new_items} new: {len(b.indexed)} indexed, "
+        skipped = f", {len(r.skipped)} skipped" if r.skipped else ""
+        head += (f", {r.items} items, {r.new_items} new{skipped}: {len(b.indexed)} indexed, "
                  f"{len(b.duplicates)} already present, {len(b.failed)} failed")
     if r.error:
         head += f": {r.error}"

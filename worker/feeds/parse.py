@@ -38,6 +38,7 @@ class _ValidText(BaseModel):
 
 
 class FeedItem(_ValidText):
+    position: int = 0  # 1-based, among the entries of the document parsed: names an entry without id or link
     entry_id: str | None = None
     link: str | None = None
     title: str | None = None
@@ -57,6 +58,12 @@ class ParsedFeed(_ValidText):
     link: str | None = None
     items: list[FeedItem]
     problem: str | None = None
+    # Entries that are no item, by position: the poll names each with its reason.
+    dropped: dict[int, str] = {}
+
+
+NOTHING_IN_IT = "entry has nothing in it (no title, link or text)"
+NOT_AN_OBJECT = "item is not a JSON object"
 
 
 def parse_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
@@ -83,12 +90,24 @@ def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
     except Exception as exc:  # feedparser promises not to raise, but hostile input has made it
         raise FeedParseError(url, f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     problem = "; ".join(filter(None, [entity_note, _bozo_reason(parsed) if parsed.get("bozo") else None])) or None
-    items = [_xml_item(entry) for entry in parsed.entries]
-    items = [i for i in items if i.link or i.text or i.title]
+    items, dropped = _kept([_xml_item(n, entry) for n, entry in enumerate(parsed.entries, start=1)])
     if not items:
-        raise FeedParseError(url, (problem or "no entries in the feed") + _what_it_was(url, parsed, data))
+        reason = _none_kept(dropped) if dropped else problem or "no entries in the feed"
+        raise FeedParseError(url, reason + _what_it_was(url, parsed, data))
     feed = parsed.get("feed", {})
-    return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem)
+    return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem,
+                      dropped=dropped)
+
+
+def _kept(items: list[FeedItem]) -> tuple[list[FeedItem], dict[int, str]]:
+    """The items with something in them, and the positions of those with nothing."""
+    kept = [i for i in items if i.link or i.text or i.title]
+    return kept, {i.position: NOTHING_IN_IT for i in items if not (i.link or i.text or i.title)}
+
+
+def _none_kept(dropped: dict[int, str]) -> str:
+    which = "its only entry is no item" if len(dropped) == 1 else f"none of its {len(dropped)} entries is an item"
+    return f"{which}: {'; '.join(sorted(set(dropped.values())))}"
 
 
 def _bozo_reason(parsed: Any) -> str:
@@ -108,12 +127,13 @@ def _what_it_was(url: str, parsed: Any, data: bytes) -> str:
     return ""
 
 
-def _xml_item(entry: Any) -> FeedItem:
+def _xml_item(position: int, entry: Any) -> FeedItem:
     content = ""
     if entry.get("content"):
         content = fragment_text(max((c.get("value", "") for c in entry.content), key=len))
     authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
     return FeedItem(
+        position=position,
         entry_id=entry.get("id") or entry.get("guid") or None,
         link=entry.get("link") or None,
         title=_detail_text(entry, "title") or None,
@@ -152,21 +172,22 @@ def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         raise FeedParseError(url, "JSON Feed has no items list")
-    items = [_json_item(i) for i in raw_items if isinstance(i, dict)]
-    items = [i for i in items if i.link or i.text or i.title]
-    problem = None if len(items) == len(raw_items) else f"{len(raw_items) - len(items)} items were not objects with content"
+    items, dropped = _kept([_json_item(n, i) for n, i in enumerate(raw_items, start=1) if isinstance(i, dict)])
+    dropped.update({n: NOT_AN_OBJECT for n, i in enumerate(raw_items, start=1) if not isinstance(i, dict)})
     if not items:
-        raise FeedParseError(url, problem or "no items in the JSON Feed")
-    return ParsedFeed(title=_str(doc.get("title")), link=_str(doc.get("home_page_url")), items=items, problem=problem)
+        raise FeedParseError(url, _none_kept(dropped) if dropped else "no items in the JSON Feed")
+    return ParsedFeed(title=_str(doc.get("title")), link=_str(doc.get("home_page_url")), items=items,
+                      dropped=dict(sorted(dropped.items())))
 
 
-def _json_item(item: dict[str, Any]) -> FeedItem:
+def _json_item(position: int, item: dict[str, Any]) -> FeedItem:
     html = _str(item.get("content_html"))
     text = _str(item.get("content_text"))
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
     if not isinstance(authors, list):
         authors = []
     return FeedItem(
+        position=position,
         entry_id=_str(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), (int, float)) else None),
         link=_str(item.get("url")) or _str(item.get("external_url")),
         title=_str(item.get("title")),
