@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.httpserver import Reply
 from tests.test_feed_poll import PARAGRAPH, _poll, runtime  # noqa: F401  (the fixture)
+from worker.models import SearchQuery
 
 RSS_HEAD = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Wire</title><link>http://wire.example/</link>'
 ATOM_HEAD = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{base}><title>Atom Wire</title><id>urn:wire</id><updated>2021-01-15T10:00:00Z</updated>'
@@ -32,6 +35,40 @@ def text(n: int) -> str:
 
 def stored(runtime, report) -> list:
     return [runtime.store.get(o.id) for o in report.report.indexed]
+
+
+# -- 1. links that differ only by #fragment ---------------------------------------------------
+
+
+PAGE = "http://scripting.example/2017/06/26.html"
+
+
+@pytest.mark.parametrize("first, second", [
+    pytest.param((f"{PAGE}#a080605", f"{PAGE}#a080605"), (f"{PAGE}#a030658", f"{PAGE}#a030658"), id="anchors-as-guids"),
+    pytest.param((None, f"{PAGE}#a080605"), (None, f"{PAGE}#a030658"), id="anchors-without-guid"),
+    pytest.param(("g1", "http://mnml.example/"), ("g2", "http://mnml.example/"), id="one-link-two-guids"),
+])
+def test_two_items_of_one_feed_that_one_link_would_collapse_are_two_articles(runtime, server, first, second):
+    """Scripting News: 48 guids linking anchors of a few day pages gave 7 articles, silently;
+    Daring Fireball: two posts linking one site gave one."""
+    items = [(f"<guid isPermaLink='false'>{guid}</guid>" if guid else "") + f"<title>Look {n}</title><link>{link}</link>"
+             f"<description>{text(n)}</description>" for n, (guid, link) in enumerate((first, second), start=1)]
+    report = _poll(runtime, server.serve("/rss.xml", rss(*items)))
+    assert (report.new_items, len(report.report.indexed), report.skipped) == (2, 2, [])
+    assert sorted((a.title, a.url) for a in stored(runtime, report)) == [("Look 1", first[1]), ("Look 2", second[1])]
+    assert runtime.store.stats().articles == 2
+
+
+def test_twin_feeds_of_one_site_still_give_the_article_once_in_search(runtime, server):
+    """The same article in a site's RSS and Atom feeds (same link, same text): a near-copy."""
+    body = " ".join(text(n) for n in range(6))
+    link = "http://site.example/2021/01/story"
+    rss_url = server.serve("/rss.xml", rss(f"<title>Story</title><guid>{link}</guid><link>{link}</link><description>{body}</description>"))
+    atom_url = server.serve("/atom.xml", atom(f"<id>tag:site,2021:1</id><title>Story</title><link href='{link}'/><content>{body}</content>"))
+    first, second = _poll(runtime, rss_url), _poll(runtime, atom_url)
+    [one], [other] = stored(runtime, first), stored(runtime, second)
+    assert {one.duplicate_of, other.duplicate_of} == {None, one.id if other.duplicate_of else other.id}
+    assert runtime.store.search(SearchQuery(text="negotiations")).total == 1
 
 
 # -- 6. JSON Feed with an http version URL ------------------------------------------------------

@@ -525,3 +525,26 @@ def test_a_feeds_word_about_a_link_is_its_own_unless_the_page_was_fetched():
     assert doc("https://a.example/feed").id != doc("https://b.example/feed").id
     assert doc("https://a.example/feed", fetched=True).id == doc("https://b.example/feed", fetched=True).id
     assert doc(None, kind="text").id == doc("https://a.example/feed", fetched=True).id
+
+
+def test_a_feed_items_own_text_is_known_by_its_feed_its_id_and_its_anchor():
+    """Issue 14: two posts of one feed linking one page (or anchors of one page) are two articles;
+    a fetched page stays the page, whatever the item's id or anchor."""
+    from worker.models import RawDocument
+    from worker.normalize import normalize
+
+    def doc(entry_id=None, url="https://outlet.example/day.html", fetched=False):
+        return normalize(RawDocument(kind="feed", origin="o", text="Title here\n\nBody about troops in Iraq today.", url=url,
+                                     feed_url="https://a.example/feed", entry_id=entry_id, page_fetched=fetched)).id
+
+    assert doc("g1") != doc("g2") and doc("g1") == doc("g1")
+    assert doc(url="https://outlet.example/day.html#a1") != doc(url="https://outlet.example/day.html#a2")
+    assert doc("g1", fetched=True) == doc("g2", url="https://outlet.example/day.html#a2", fetched=True)
+
+
+def test_item_url_keeps_the_anchor_of_the_canonical_url():
+    from worker.normalize.identity import item_url
+
+    assert item_url("HTTP://News.Example.com:80/2017/06/26.html?utm_source=rss#a080605") == "http://news.example.com/2017/06/26.html#a080605"
+    assert item_url("https://news.example.com/a#") == item_url("https://news.example.com/a") == "https://news.example.com/a"
+    assert item_url("urn:x#y") == "urn:x#y" and item_url(None) is None

@@ -73,6 +73,7 @@ class RawDocument(Contract):
     url: str | None = None
     source: str | None = None
     feed_url: str | None = None
+    entry_id: str | None = Field(default=None, description="a feed item's id (guid) in its feed")
     published: str | None = Field(default=None, description="date as given by the source, any format")
     authors: list[str] = []
     # A feed item's text came from the article page itself (full-article fetch), not the feed.

@@ -213,7 +213,8 @@ class FeedPoller:
             return Failure(origin=origin, reason="feed item has no text (no content or summary)", stage="read")
         return RawDocument(
             kind="feed", origin=origin, text=text, title=item.title, standfirst=standfirst, url=item.link,
-            source=feed.name or parsed.title, feed_url=feed.url, published=item.published, authors=item.authors,
+            source=feed.name or parsed.title, feed_url=feed.url, entry_id=item.entry_id, published=item.published,
+            authors=item.authors,
             page_fetched=fetched,
         )
 
@@ -228,13 +229,14 @@ class FeedPoller:
 
 
 def item_keys(feed_url: str, item: FeedItem) -> list[str]:
-    """Keys an item is known by: its id (within its feed), its link, and its content when it
-    lacks either: an item with its own guid and its own link is itself, even when its title
-    and teaser repeat yesterday's ("Daily briefing: ...")."""
+    """Keys an item is known by: its id (within its feed), else its link (fragment kept: the
+    anchor of a post on a page of many), and its content when it lacks either. Distinct ids are
+    distinct items, also when they link one page; an item with its own guid and its own link is
+    itself, even when its title and teaser repeat yesterday's ("Daily briefing: ...")."""
     keys = []
     if item.entry_id:
         keys.append(id_key(feed_url, item.entry_id))
-    if item.link:
+    elif item.link:
         keys.append(link_key(feed_url, item.link))
     if (item.text or item.title) and not (item.entry_id and item.link):
         keys.append(f"hash:{content_hash(item.title or '', item.text)}")

@@ -13,7 +13,7 @@ from html import unescape
 
 from lxml import etree
 
-from ..normalize.identity import canonical_url
+from ..normalize.identity import item_url
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=False, huge_tree=False)
@@ -56,12 +56,11 @@ def drop_seen(data: bytes, feed_url: str, is_taken: Callable[[list[str]], bool])
 
 def _keys(feed_url: str, entry_id: str | None, link: str | None) -> list[str]:
     # The same keys poll.item_keys derives from feedparser's view of the item.
-    keys = []
     if entry_id and entry_id.strip():
-        keys.append(id_key(feed_url, unescape(entry_id.strip())))
+        return [id_key(feed_url, unescape(entry_id.strip()))]
     if link and link.strip():
-        keys.append(link_key(feed_url, unescape(link.strip())))
-    return keys
+        return [link_key(feed_url, unescape(link.strip()))]
+    return []
 
 
 def id_key(feed_url: str, entry_id: str) -> str:
@@ -72,7 +71,7 @@ def id_key(feed_url: str, entry_id: str) -> str:
 def link_key(feed_url: str, link: str) -> str:
     """The ledger key of an item's link, per feed: a link one feed claims first must not keep
     another feed's item out (link squatting)."""
-    return f"link:{feed_url}:{canonical_url(link) or link}"
+    return f"link:{feed_url}:{item_url(link) or link}"
 
 
 def _atom_link(entry: etree._Element) -> str | None:
