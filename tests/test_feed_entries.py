@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.httpserver import Reply
+from tests.httpserver import LocalServer, Reply
 from tests.test_feed_poll import PARAGRAPH, _poll, runtime  # noqa: F401  (the fixture)
 from worker.models import SearchQuery
 
@@ -71,6 +71,36 @@ def test_twin_feeds_of_one_site_still_give_the_article_once_in_search(runtime, s
     assert runtime.store.search(SearchQuery(text="negotiations")).total == 1
 
 
+# -- 2. relative links ------------------------------------------------------------------------
+
+
+def test_relative_links_resolve_against_the_feed_url_and_xml_base(runtime, server):
+    url = server.serve("/blog/atom.xml", atom(
+        f"<id>urn:1</id><title>Release</title><link href='/2025/08/26/x/'/><content>{text(1)}</content>",
+        f"<id>urn:2</id><title>Notes</title><link xml:base='https://notes.example/n/' href='thoughts.html'/><content>{text(2)}</content>",
+    ))
+    report = _poll(runtime, url)
+    assert sorted(a.url for a in stored(runtime, report)) == [server.url("/2025/08/26/x/"), "https://notes.example/n/thoughts.html"]
+
+
+def test_relative_links_resolve_against_content_location(runtime, server):
+    headers = {"Content-Location": "https://www.site.example/feeds/atom.xml"}
+    url = server.serve("/atom.xml", atom(f"<id>urn:1</id><title>Release</title><link href='../2025/x/'/><content>{text(1)}</content>",
+                                         f"<id>urn:2</id><title>Other</title><link href='y'/><content>{text(2)}</content>", headers=headers))
+    report = _poll(runtime, url)
+    assert sorted(a.url for a in stored(runtime, report)) == ["https://www.site.example/2025/x/", "https://www.site.example/feeds/y"]
+
+
+def test_two_sites_linking_the_same_relative_path_give_two_articles(runtime, server):
+    item = "<title>News one</title><link>/news/1</link><description>{}</description>"
+    with LocalServer() as other:
+        first = _poll(runtime, server.serve("/rss.xml", rss(item.format(text(1)), item.replace("1", "2").format(text(3)))))
+        second = _poll(runtime, other.serve("/rss.xml", rss(item.format(text(1)), item.replace("1", "2").format(text(3)))))
+        assert (first.new_items, second.new_items) == (2, 2)
+        assert sorted(a.url for a in stored(runtime, second)) == [other.url("/news/1"), other.url("/news/2")]
+    assert runtime.store.stats().articles == 4
+
+
 # -- 6. JSON Feed with an http version URL ------------------------------------------------------
 
 
@@ -117,4 +147,4 @@ def test_an_item_without_guid_that_another_feed_brought_is_named_as_its_twin(run
     assert (first.new_items, second.new_items, second.seen_before) == (1, 1, 0)
     [skipped] = second.skipped
     assert skipped.origin == f"{twin}#http://w.example/notice"
-    assert skipped.reason == f"same title and text as an item of the feed {first.feed_url}, which is indexed there (a twin feed)"
+    assert skipped.reason == f"same link, title and text as an item of the feed {first.feed_url}, which is indexed there (a twin feed)"

@@ -502,3 +502,19 @@ def test_discover_accepts_str_and_finds_nothing_on_featureless_pages():
 )
 def test_looks_like_html(data, content_type, expected):
     assert looks_like_html(data, content_type) is expected
+
+
+def test_relative_links_are_resolved_against_xml_base_then_the_base_given():
+    data = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/b/"><title>T</title><id>urn:t</id>
+<entry><id>urn:1</id><title>Post</title><link href="post/"/></entry>
+<entry><id>tag:blog.example,2024:tesi</id><title>Thesis</title><link rel="alternate" type="application/pdf" href="tesi.pdf"/></entry>
+</feed>"""
+    post, thesis = parse_feed(URL, data).items
+    assert post.link == "https://blog.example/b/post/"
+    assert thesis.link == "https://blog.example/b/tesi.pdf"  # not the tag: id feedparser falls back to
+    rss = b'<rss version="2.0"><channel><title>T</title><link>/</link><item><title>A</title><link>/news/1</link></item></channel></rss>'
+    feed = parse_feed(URL, rss, base="https://www.site.example/feeds/rss.xml")
+    assert (feed.link, feed.items[0].link) == ("https://www.site.example/", "https://www.site.example/news/1")
+    doc = {"version": JSON_FEED_VERSION, "home_page_url": "/", "items": [{"id": "1", "url": "/a/1", "content_text": "x"}]}
+    feed = parse_feed(URL, json.dumps(doc).encode(), base="https://j.example/feed.json")
+    assert (feed.link, feed.items[0].link) == ("https://j.example/", "https://j.example/a/1")

@@ -11,6 +11,7 @@ import json
 import time
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from pydantic import BaseModel, field_validator
@@ -66,10 +67,12 @@ NOTHING_IN_IT = "entry has nothing in it (no title, link or text)"
 NOT_AN_OBJECT = "item is not a JSON object"
 
 
-def parse_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+def parse_feed(url: str, data: bytes, content_type: str = "", base: str | None = None) -> ParsedFeed:
+    """``base``: what relative links are relative to (the response's Content-Location, else
+    the URL it came from); default ``url``. xml:base inside the feed applies first."""
     if _looks_like_json(data, content_type):
-        return parse_json_feed(url, data)
-    return parse_xml_feed(url, data, content_type)
+        return parse_json_feed(url, data, base)
+    return parse_xml_feed(url, data, content_type, base)
 
 
 def _looks_like_json(data: bytes, content_type: str) -> bool:
@@ -78,7 +81,7 @@ def _looks_like_json(data: bytes, content_type: str) -> bool:
     return data.lstrip()[:1] == b"{"
 
 
-def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+def parse_xml_feed(url: str, data: bytes, content_type: str = "", base: str | None = None) -> ParsedFeed:
     try:
         data, content_type, entity_note = without_entities(url, data, content_type)
         headers = {"content-type": content_type} if content_type else {}
@@ -90,13 +93,13 @@ def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
     except Exception as exc:  # feedparser promises not to raise, but hostile input has made it
         raise FeedParseError(url, f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     problem = "; ".join(filter(None, [entity_note, _bozo_reason(parsed) if parsed.get("bozo") else None])) or None
-    items, dropped = _kept([_xml_item(n, entry) for n, entry in enumerate(parsed.entries, start=1)])
+    items, dropped = _kept([_xml_item(n, entry, base or url) for n, entry in enumerate(parsed.entries, start=1)])
     if not items:
         reason = _none_kept(dropped) if dropped else problem or "no entries in the feed"
         raise FeedParseError(url, reason + _what_it_was(url, parsed, data))
     feed = parsed.get("feed", {})
-    return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem,
-                      dropped=dropped)
+    return ParsedFeed(title=feed.get("title") or None, link=absolute(base or url, feed.get("link")), items=items,
+                      problem=problem, dropped=dropped)
 
 
 def _kept(items: list[FeedItem]) -> tuple[list[FeedItem], dict[int, str]]:
@@ -127,7 +130,7 @@ def _what_it_was(url: str, parsed: Any, data: bytes) -> str:
     return ""
 
 
-def _xml_item(position: int, entry: Any) -> FeedItem:
+def _xml_item(position: int, entry: Any, base: str) -> FeedItem:
     content = ""
     if entry.get("content"):
         content = fragment_text(max((c.get("value", "") for c in entry.content), key=len))
@@ -135,7 +138,7 @@ def _xml_item(position: int, entry: Any) -> FeedItem:
     return FeedItem(
         position=position,
         entry_id=entry.get("id") or entry.get("guid") or None,
-        link=entry.get("link") or None,
+        link=_entry_link(entry, base),
         title=_detail_text(entry, "title") or None,
         summary=_detail_text(entry, "summary"),
         content=content,
@@ -143,6 +146,25 @@ def _xml_item(position: int, entry: Any) -> FeedItem:
         or entry.get("published") or entry.get("updated"),
         authors=authors or ([entry.author] if entry.get("author") else []),
     )
+
+
+def _entry_link(entry: Any, base: str) -> str | None:
+    """The entry's page, absolute: feedparser's link (xml:base applied; a relative one resolved
+    against ``base``), or its first http(s) alternate link when feedparser fell back to a
+    non-web id ("tag:..." for an entry whose alternate is a PDF)."""
+    alternates = [link.get("href") for link in entry.get("links", []) if link.get("rel", "alternate") == "alternate"]
+    found = [u for u in (absolute(base, c) for c in [entry.get("link"), *alternates]) if u]
+    return next((u for u in found if urlsplit(u).scheme in ("http", "https")), found[0] if found else None)
+
+
+def absolute(base: str, link: Any) -> str | None:
+    """``link`` made absolute against ``base``, as a reader resolves it; None when empty."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:  # "http://[::1" and the like: kept as the feed wrote it
+        return link.strip()
 
 
 def _detail_text(entry: Any, name: str) -> str:
@@ -161,7 +183,7 @@ def _struct_time(value: time.struct_time | None) -> str | None:
         return None
 
 
-def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
+def parse_json_feed(url: str, data: bytes, base: str | None = None) -> ParsedFeed:
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, 4,300-digit integers
@@ -172,15 +194,15 @@ def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         raise FeedParseError(url, "JSON Feed has no items list")
-    items, dropped = _kept([_json_item(n, i) for n, i in enumerate(raw_items, start=1) if isinstance(i, dict)])
+    items, dropped = _kept([_json_item(n, i, base or url) for n, i in enumerate(raw_items, start=1) if isinstance(i, dict)])
     dropped.update({n: NOT_AN_OBJECT for n, i in enumerate(raw_items, start=1) if not isinstance(i, dict)})
     if not items:
         raise FeedParseError(url, _none_kept(dropped) if dropped else "no items in the JSON Feed")
-    return ParsedFeed(title=_str(doc.get("title")), link=_str(doc.get("home_page_url")), items=items,
+    return ParsedFeed(title=_str(doc.get("title")), link=absolute(base or url, doc.get("home_page_url")), items=items,
                       dropped=dict(sorted(dropped.items())))
 
 
-def _json_item(position: int, item: dict[str, Any]) -> FeedItem:
+def _json_item(position: int, item: dict[str, Any], base: str) -> FeedItem:
     html = _str(item.get("content_html"))
     text = _str(item.get("content_text"))
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
@@ -189,7 +211,7 @@ def _json_item(position: int, item: dict[str, Any]) -> FeedItem:
     return FeedItem(
         position=position,
         entry_id=_str(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), (int, float)) else None),
-        link=_str(item.get("url")) or _str(item.get("external_url")),
+        link=absolute(base, _str(item.get("url")) or _str(item.get("external_url"))),
         title=_str(item.get("title")),
         summary=clean_text(_str(item.get("summary")) or ""),  # plain text by the spec
         content=text or (fragment_text(html) if html else ""),

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..extract import Extractor
 from ..ingest import ingest_documents
 from ..models import BatchReport, Failure, RawDocument, utc_now
-from ..normalize.identity import content_hash
+from ..normalize.identity import content_hash, item_url
 from ..settings import FeedSettings
 from ..sources.decode import decode_text
 from ..sources.html import html_to_document
@@ -128,13 +128,13 @@ class FeedPoller:
             # Same bytes as last time from a server that ignores conditional GET: nothing new.
             self.states.put(schedule.after_not_modified(state, result, now, interval))
             return PollReport(feed_url=feed.url, status="not_modified", http_status=200, moved_to=result.moved_to)
-        pre = drop_seen(result.content, feed.url, self.states.is_taken)
+        pre = drop_seen(result.content, feed.url, self.states.is_taken, result.base)
         if pre is not None and pre.data is None:  # every item seen before: nothing to parse
             self.states.put(schedule.after_fetch_ok(state, result, now, interval, 0, None, pre.title, body_hash))
             return PollReport(feed_url=feed.url, status="ok", http_status=200, items=pre.total, seen_before=pre.total,
                               moved_to=result.moved_to)
         try:
-            parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type)
+            parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type, result.base)
         except FeedParseError as exc:
             return self._failed(state, feed, now, exc.reason, 200)
         claimed, documents, notes, skipped = self._new_items(feed, parsed)
@@ -232,12 +232,18 @@ def item_keys(feed_url: str, item: FeedItem) -> list[str]:
     """Keys an item is known by: its id (within its feed), else its link (fragment kept: the
     anchor of a post on a page of many), and its content when it lacks either. Distinct ids are
     distinct items, also when they link one page; an item with its own guid and its own link is
-    itself, even when its title and teaser repeat yesterday's ("Daily briefing: ...")."""
+    itself, even when its title and teaser repeat yesterday's ("Daily briefing: ...").
+
+    The content key is the one key across feeds: without a link, the same title and text is
+    the same item; with a link (and no id), the same link, title and text, a twin feed's item.
+    Two sites giving one text under their own links are two items (near-copies in the store).
+    """
     keys = []
     if item.entry_id:
         keys.append(id_key(feed_url, item.entry_id))
     elif item.link:
         keys.append(link_key(feed_url, item.link))
     if (item.text or item.title) and not (item.entry_id and item.link):
-        keys.append(f"hash:{content_hash(item.title or '', item.text)}")
+        digest = content_hash(item.title or "", item.text)
+        keys.append(f"twin:{digest}:{item_url(item.link)}" if item.link else f"hash:{digest}")
     return keys

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from .parse import FeedItem
 
-_KINDS = {"id": "id", "link": "link", "hash": "title and text"}
+_KINDS = {"id": "id", "link": "link", "hash": "title and text", "twin": "link, title and text"}
 SUMMARY_REASONS = 3
 
 
