@@ -101,6 +101,21 @@ def test_two_sites_linking_the_same_relative_path_give_two_articles(runtime, ser
     assert runtime.store.stats().articles == 4
 
 
+# -- 3. and 4. text that layout took for the standfirst or the headline ---------------------------
+
+
+def test_an_item_whose_content_is_shorter_than_its_summary_keeps_the_summary_as_body(runtime, server):
+    url = server.serve("/rss.xml", rss(
+        f"<title>Short content</title><guid>s1</guid><link>http://w.example/1</link><description>{text(1)}</description>"
+        "<content:encoded><![CDATA[<p>Read on.</p>]]></content:encoded>",
+        f"<title>Normal</title><guid>s2</guid><link>http://w.example/2</link><description>{text(2)}</description>",
+    ))
+    report = _poll(runtime, url)
+    assert (len(report.report.indexed), report.report.failed) == (2, [])
+    short = next(a for a in stored(runtime, report) if a.title == "Short content")
+    assert (short.body, short.standfirst) == (text(1), "")
+
+
 # -- 6. JSON Feed with an http version URL ------------------------------------------------------
 
 

@@ -168,6 +168,15 @@ def test_split_layout_drops_repeated_headline_of_structured_document():
     assert layout.body == NEWS_PARAGRAPH
 
 
+def test_split_layout_standfirst_that_is_the_whole_body_is_the_body():
+    """Issue 14: a feed summary given as standfirst and text lost the item ("no article text")."""
+    raw = RawDocument(kind="feed", origin="f#1", title="Troops leave Iraq", standfirst=NEWS_PARAGRAPH, text=NEWS_PARAGRAPH)
+
+    layout = split_layout(raw)
+
+    assert (layout.standfirst, layout.body) == ("", NEWS_PARAGRAPH)
+
+
 def test_split_layout_takes_authors_from_byline_when_source_gives_none():
     raw = RawDocument(kind="text", origin="t.txt", text=f"Headline\nBy Jane Doe and John Roe\n{NEWS_PARAGRAPH}")
 

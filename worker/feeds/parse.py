@@ -53,6 +53,14 @@ class FeedItem(_ValidText):
         """The fullest text the feed gives: content, else the summary."""
         return self.content if len(self.content) >= len(self.summary) else self.summary
 
+    @property
+    def standfirst(self) -> str | None:
+        """The summary, when the text is the content and the summary is something else; a
+        summary longer than the content is the text itself, never its standfirst too."""
+        if self.content and self.text == self.content and self.summary not in ("", self.content):
+            return self.summary
+        return None
+
 
 class ParsedFeed(_ValidText):
     title: str | None = None

@@ -199,7 +199,7 @@ class FeedPoller:
     def _document(self, feed: FeedConfig, parsed: ParsedFeed, item: FeedItem, notes: list[str],
                   budget: float = float("inf")) -> RawDocument | Failure:
         origin = skips.origin_of(feed.url, item)
-        text, standfirst = item.text, item.summary if item.content and item.summary != item.content else None
+        text, standfirst = item.text, item.standfirst
         fetched = False
         if feed.full_article and len(text) < self.settings.full_text_min_chars and item.link and time.monotonic() >= budget:
             notes.append("poll budget")

@@ -39,7 +39,8 @@ def split_layout(raw: RawDocument) -> Layout:
     elif kept and title and clean_line(kept[0]) == title:
         kept = kept[1:]  # HTML and exports often repeat the headline as the first line
     if standfirst and kept and kept[0] == standfirst:
-        kept = kept[1:]
+        # The standfirst repeated as the whole body is the body (a feed summary given as both).
+        kept, standfirst = (kept[1:], standfirst) if len(kept) > 1 else (kept, "")
     if not kept:
         reason = "no article text left after removing captions and boilerplate" if removed else "no article text"
         raise InputError(raw.origin, reason)
