@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from tests.httpserver import LocalServer, Reply
 from tests.test_feed_poll import PARAGRAPH, _poll, runtime  # noqa: F401  (the fixture)
+from worker.cli.main import cli
 from worker.models import SearchQuery
 
 RSS_HEAD = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Wire</title><link>http://wire.example/</link>'
@@ -35,6 +37,13 @@ def text(n: int) -> str:
 
 def stored(runtime, report) -> list:
     return [runtime.store.get(o.id) for o in report.report.indexed]
+
+
+def all_indexed(runtime, url: str) -> dict:
+    """Poll ``url``, asserting every item was indexed; the stored articles by link."""
+    report = _poll(runtime, url)
+    assert (report.items, len(report.report.indexed), report.report.failed, report.skipped) == (report.new_items, report.new_items, [], [])
+    return {a.url: a for a in stored(runtime, report)}
 
 
 # -- 1. links that differ only by #fragment ---------------------------------------------------
@@ -101,7 +110,7 @@ def test_two_sites_linking_the_same_relative_path_give_two_articles(runtime, ser
     assert runtime.store.stats().articles == 4
 
 
-# -- 3. and 4. text that layout took for the standfirst or the headline ---------------------------
+# -- 3. text that layout took for the standfirst ---------------------------
 
 
 def test_an_item_whose_content_is_shorter_than_its_summary_keeps_the_summary_as_body(runtime, server):
@@ -110,9 +119,7 @@ def test_an_item_whose_content_is_shorter_than_its_summary_keeps_the_summary_as_
         "<content:encoded><![CDATA[<p>Read on.</p>]]></content:encoded>",
         f"<title>Normal</title><guid>s2</guid><link>http://w.example/2</link><description>{text(2)}</description>",
     ))
-    report = _poll(runtime, url)
-    assert (len(report.report.indexed), report.report.failed) == (2, [])
-    short = next(a for a in stored(runtime, report) if a.title == "Short content")
+    short = all_indexed(runtime, url)["http://w.example/1"]
     assert (short.body, short.standfirst) == (text(1), "")
 
 
@@ -126,6 +133,46 @@ def test_json_feed_with_the_http_version_url_is_polled(runtime, server):
     url = server.serve("/feed.json", Reply(200, json.dumps(doc).encode(), {"Content-Type": "application/json"}))
     report = _poll(runtime, url)
     assert (report.status, report.new_items, len(report.report.indexed)) == ("ok", 2, 2)
+
+
+# -- 4. and 7. headline-only items: the title repeated as the text, or no text -----------------------------------------------------------------------
+
+
+COMMITS = atom(  # a GitHub commits feed: the commit message is the title and the whole content
+    "<id>tag:github.com,2008:Grit::Commit/1</id><title>Fix 2,000 parser crashes</title>"
+    "<link href='https://git.example/c/1'/><content type='html'>&lt;pre&gt;Fix 2,000 parser crashes&lt;/pre&gt;</content>",
+    f"<id>tag:github.com,2008:Grit::Commit/2</id><title>Release 2.0</title><link href='https://git.example/c/2'/><content>{text(2)}</content>",
+)
+IMAGE_ONLY = rss(  # a news site whose description is only an image
+    "<title>Fix 2,000 parser crashes</title><guid>h1</guid><link>https://git.example/c/1</link>"
+    "<description><![CDATA[<img src='http://news.example/h1.jpg'/>]]></description>",
+    f"<title>Full story</title><guid>h2</guid><link>http://news.example/h2</link><description>{text(2)}</description>",
+)
+
+
+@pytest.mark.parametrize("feed", [pytest.param(COMMITS, id="text-is-the-title"), pytest.param(IMAGE_ONLY, id="image-only")])
+def test_a_headline_with_a_link_and_no_text_of_its_own_is_a_headline_article(runtime, server, feed):
+    headline = all_indexed(runtime, server.serve("/feed", feed))["https://git.example/c/1"]
+    assert (headline.title, headline.body, headline.headline_only) == ("Fix 2,000 parser crashes", "Fix 2,000 parser crashes", True)
+    assert runtime.store.search(SearchQuery(text="parser crashes")).hits[0].id == headline.id
+    shown = CliRunner().invoke(cli, ["show", headline.id])
+    assert "headline only: the feed gave no text" in shown.output
+
+
+def test_a_headline_of_a_full_article_feed_gets_its_page(runtime, server):
+    page = "<html><head><title>Markets</title></head><body><article>" + "".join(
+        f"<p>{text(40 + i)} Paragraph {i} says more about the markets.</p>" for i in range(6)) + "</article></body></html>"
+    link = server.serve("/h1.html", Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"}))
+    url = server.serve("/rss.xml", rss(
+        f"<title>Markets rally</title><guid>h1</guid><link>{link}</link>",
+        f"<title>Gone</title><guid>h2</guid><link>{server.url('/missing.html')}</link>",
+    ))
+    report = _poll(runtime, url, full_article=True)
+    assert len(report.report.indexed) == 2
+    fetched, missing = sorted(stored(runtime, report), key=lambda a: a.url)
+    assert "Paragraph 5 says more about the markets" in fetched.body and not fetched.headline_only
+    assert missing.headline_only and missing.body == "Gone"
+    assert "full article fetch failed" in report.problem
 
 
 # -- entries left out are named ------------------------------------------------------------
@@ -163,3 +210,11 @@ def test_an_item_without_guid_that_another_feed_brought_is_named_as_its_twin(run
     [skipped] = second.skipped
     assert skipped.origin == f"{twin}#http://w.example/notice"
     assert skipped.reason == f"same link, title and text as an item of the feed {first.feed_url}, which is indexed there (a twin feed)"
+
+
+def test_items_without_text_and_without_a_title_or_a_link_fail_saying_what_they_lack(runtime, server):
+    url = server.serve("/rss.xml", rss("<title>Only a title</title>", "<link>http://w.example/only-a-link</link>"))
+    report = _poll(runtime, url)
+    reasons = sorted(f.reason for f in report.report.failed)
+    assert reasons == ["feed item has no text and no link, only a title: nothing to read or to point to",
+                       "feed item has no text and no title, only a link (full_article = true would fetch its page)"]

@@ -177,6 +177,18 @@ def test_split_layout_standfirst_that_is_the_whole_body_is_the_body():
     assert (layout.standfirst, layout.body) == ("", NEWS_PARAGRAPH)
 
 
+def test_split_layout_feed_headline_with_a_link_and_no_text_of_its_own_is_a_headline_article():
+    """Issue 14: a headline with a link is searchable; its body is the headline, marked so."""
+    for text in ("", "Troops leave Iraq", "(FILES) A soldier at the base / AFP / JANE DOE"):
+        raw = RawDocument(kind="feed", origin="f#1", title="Troops leave Iraq", text=text, url="https://news.example/1")
+        layout = split_layout(raw)
+        assert (layout.body, layout.headline_only) == ("Troops leave Iraq", True), text
+    for raw in (RawDocument(kind="feed", origin="f#2", title="Troops leave Iraq", text=""),  # no link: nothing to point to
+                RawDocument(kind="json", origin="f#3", title="Troops leave Iraq", text="", url="https://news.example/1")):
+        with pytest.raises(InputError, match="no article text"):
+            split_layout(raw)
+
+
 def test_split_layout_takes_authors_from_byline_when_source_gives_none():
     raw = RawDocument(kind="text", origin="t.txt", text=f"Headline\nBy Jane Doe and John Roe\n{NEWS_PARAGRAPH}")
 

@@ -152,6 +152,8 @@ class Article(Contract):
     title: str
     standfirst: str = ""
     body: str
+    # A feed gave a headline and a link but no text: the body is the headline, so it is searchable.
+    headline_only: bool = Field(default=False, description="the body is the title: the feed item had no text of its own")
     published_at: datetime | None = None
     published_from: Literal["source", "text", "none"] = "none"
     language: str | None = None

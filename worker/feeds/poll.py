@@ -209,8 +209,8 @@ class FeedPoller:
                 fetched = True
             except (FetchError, InputError) as exc:
                 notes.append(f"full article fetch failed for {item.link} ({exc}); used the feed summary")
-        if not text.strip():
-            return Failure(origin=origin, reason="feed item has no text (no content or summary)", stage="read")
+        if not text.strip() and not (item.title and item.link):  # with both it is a headline article
+            return Failure(origin=origin, reason=_without_text(feed, item), stage="read")
         return RawDocument(
             kind="feed", origin=origin, text=text, title=item.title, standfirst=standfirst, url=item.link,
             source=feed.name or parsed.title, feed_url=feed.url, entry_id=item.entry_id, published=item.published,
@@ -226,6 +226,13 @@ class FeedPoller:
             raise FetchError(link, f"HTTP {result.status}", status=result.status)
         page = html_to_document(link, decode_text(link, result.content, html=True), url=result.final_url)
         return page.text
+
+
+def _without_text(feed: FeedConfig, item: FeedItem) -> str:
+    if item.link:
+        fetch = "its page could not be fetched" if feed.full_article else "full_article = true would fetch its page"
+        return f"feed item has no text and no title, only a link ({fetch})"
+    return "feed item has no text and no link, only a title: nothing to read or to point to"
 
 
 def item_keys(feed_url: str, item: FeedItem) -> list[str]:

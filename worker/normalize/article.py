@@ -36,6 +36,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
         title=layout.title,
         standfirst=layout.standfirst,
         body=layout.body,
+        headline_only=layout.headline_only,
         published_at=published,
         published_from=published_from,
         language=detect_language(f"{layout.title}\n{layout.body}"),
