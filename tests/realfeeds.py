@@ -32,6 +32,7 @@ class Measurement:
     entries: int = 0
     articles: int = 0
     near_copies: int = 0  # articles stored as a near-copy of another (a twin feed's, a wire copy)
+    headlines: int = 0  # headline articles (a headline and a link, no text of its own)
     reasons: Counter = field(default_factory=Counter)
     unaccounted: int = 0  # entries neither stored nor named
     lost: list[str] = field(default_factory=list)  # which feeds lost them
@@ -42,7 +43,8 @@ class Measurement:
     per_feed: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (entries, articles)
 
     def lines(self) -> list[str]:
-        out = [f"entries {self.entries}", f"articles {self.articles} (of which near-copies of another article: {self.near_copies})"]
+        out = [f"entries {self.entries}",
+               f"articles {self.articles} (near-copies of another article: {self.near_copies}; headline articles: {self.headlines})"]
         out += [f"  {n:5d}  {reason}" for reason, n in self.reasons.most_common()]
         out.append(f"unaccounted {self.unaccounted}")
         out += [f"  {u}" for u in self.lost]
@@ -63,6 +65,15 @@ def count_entries(path: Path) -> int:
         return 0
     items = doc.get("items", doc.get("rss", {}).get("channel", {}).get("item"))
     return len(items) if isinstance(items, list) else 0
+
+
+def has_dates(path: Path) -> bool:
+    """Whether any entry of the feed is dated (then each of its articles must be)."""
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        items = json.loads(data).get("items") or []
+        return any(isinstance(i, dict) and (i.get("date_published") or i.get("date_modified")) for i in items)
+    return any(e.get("published_parsed") or e.get("updated_parsed") for e in feedparser.parse(data).entries)
 
 
 def feed_files(folder: Path) -> list[Path]:
@@ -113,13 +124,15 @@ def measure(folder: Path, server: LocalServer) -> Measurement:
     m.pages += _pages_outside(folder)
     polled = runner.invoke(cli, ["feeds", "poll", "--all", "--json"])
     reports = {r["feed_url"]: r for r in json.loads(polled.stdout or "[]")}
+    dated = {url for url, path in registered.items() if has_dates(path)}
     runtime = Runtime(load_settings())
     try:
         stored: Counter = Counter()
         for article in runtime.store.iter_articles():
             stored[article.feed_url] += 1
             m.near_copies += article.duplicate_of is not None
-            if problem := _incomplete(article):
+            m.headlines += article.headline_only
+            if problem := _incomplete(article, article.feed_url in dated):
                 m.incomplete.append(f"{article.origin}: {problem}")
     finally:
         runtime.close()
@@ -152,12 +165,14 @@ def _reason_kind(reason: str) -> str:
     return reason.split(" (")[0].split(": ")[0]
 
 
-def _incomplete(article) -> str | None:
+def _incomplete(article, dated_feed: bool) -> str | None:
     if not (article.url or "").startswith(("http://", "https://")):
         return f"link not absolute: {article.url!r}"
     for name in ("title", "source", "body"):
         if not (getattr(article, name) or "").strip():
             return f"no {name}"
+    if dated_feed and article.published_at is None:
+        return "no date, though its feed dates its entries"
     return None
 
 
