@@ -28,7 +28,7 @@ def feeds() -> None:
 @click.option("--name", help="Source name for the feed's articles (default: the feed's title).")
 @click.option("--interval", "interval", type=click.IntRange(1), help="Minutes between polls (default from settings).")
 @click.option("--full-article/--summary-only", default=False, show_default=True,
-              help="Fetch the article page when an item carries only a summary.")
+              help="Fetch the article page when an item carries only a summary or only a headline.")
 @pass_context
 @guard
 def add(ctx: Context, url: str, name: str | None, interval: int | None, full_article: bool) -> None:
@@ -119,7 +119,12 @@ def remove(ctx: Context, url: str) -> None:
 @pass_context
 @guard
 def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, timeout: float) -> None:
-    """Poll feeds now: the URLs given, every feed with --all, else the feeds that are due."""
+    """Poll feeds now: the URLs given, every feed with --all, else the feeds that are due.
+
+    Every entry is reported: new (indexed, already present or failed, with the reason), seen
+    in an earlier poll, or skipped with its reason (an entry with nothing in it, one the feed
+    lists twice, one a twin feed brought first).
+    """
     runtime, settings = ctx.runtime, ctx.settings
     registered = {f.url: f for f in runtime.registry.feeds()}
     unknown = [u for u in urls if u not in registered]
