@@ -12,7 +12,7 @@ import pytest
 
 from worker.feeds.discover import discover_feeds, looks_like_html
 from worker.feeds.errors import FeedParseError
-from worker.feeds.parse import FeedItem, ParsedFeed, parse_feed
+from worker.feeds.parse import NOT_AN_OBJECT, NOTHING_IN_IT, FeedItem, ParsedFeed, parse_feed
 from worker.sources.html import fragment_text
 
 URL = "https://example.com/feed"
@@ -298,7 +298,7 @@ def test_json_feed_detected_without_content_type():
 def test_json_feed_skips_non_object_items_and_notes_it():
     feed = parse_feed(URL, _json_feed([None, "x", {"id": "1", "content_text": "kept"}]))
     assert [i.entry_id for i in feed.items] == ["1"]
-    assert feed.problem and "2 items" in feed.problem
+    assert feed.dropped == {1: NOT_AN_OBJECT, 2: NOT_AN_OBJECT} and feed.items[0].position == 3
 
 
 def test_json_document_that_is_not_a_json_feed():
@@ -363,8 +363,9 @@ def test_feed_with_no_entries_is_a_parse_error():
 
 def test_items_with_nothing_in_them_are_dropped():
     data = b"""<rss version="2.0"><channel><title>T</title><item></item><item><title>Real</title></item></channel></rss>"""
-    assert [i.title for i in parse_feed(URL, data).items] == ["Real"]
-    with pytest.raises(FeedParseError):
+    feed = parse_feed(URL, data)
+    assert [i.title for i in feed.items] == ["Real"] and feed.dropped == {1: NOTHING_IN_IT}
+    with pytest.raises(FeedParseError, match="its only entry is no item: entry has nothing in it"):
         parse_feed(URL, b'<rss version="2.0"><channel><title>T</title><item></item></channel></rss>')
 
 
@@ -501,3 +502,19 @@ def test_discover_accepts_str_and_finds_nothing_on_featureless_pages():
 )
 def test_looks_like_html(data, content_type, expected):
     assert looks_like_html(data, content_type) is expected
+
+
+def test_relative_links_are_resolved_against_xml_base_then_the_base_given():
+    data = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example/b/"><title>T</title><id>urn:t</id>
+<entry><id>urn:1</id><title>Post</title><link href="post/"/></entry>
+<entry><id>tag:blog.example,2024:tesi</id><title>Thesis</title><link rel="alternate" type="application/pdf" href="tesi.pdf"/></entry>
+</feed>"""
+    post, thesis = parse_feed(URL, data).items
+    assert post.link == "https://blog.example/b/post/"
+    assert thesis.link == "https://blog.example/b/tesi.pdf"  # not the tag: id feedparser falls back to
+    rss = b'<rss version="2.0"><channel><title>T</title><link>/</link><item><title>A</title><link>/news/1</link></item></channel></rss>'
+    feed = parse_feed(URL, rss, base="https://www.site.example/feeds/rss.xml")
+    assert (feed.link, feed.items[0].link) == ("https://www.site.example/", "https://www.site.example/news/1")
+    doc = {"version": JSON_FEED_VERSION, "home_page_url": "/", "items": [{"id": "1", "url": "/a/1", "content_text": "x"}]}
+    feed = parse_feed(URL, json.dumps(doc).encode(), base="https://j.example/feed.json")
+    assert (feed.link, feed.items[0].link) == ("https://j.example/", "https://j.example/a/1")

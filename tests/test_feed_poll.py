@@ -312,8 +312,8 @@ def test_seen_items_are_dropped_before_parsing_but_new_ones_kept(runtime, server
     parsed_sizes = []
     real_parse = poll_module.parse_feed
 
-    def counting_parse(feed_url, data, content_type=""):
-        result = real_parse(feed_url, data, content_type)
+    def counting_parse(feed_url, data, content_type="", base=None):
+        result = real_parse(feed_url, data, content_type, base)
         parsed_sizes.append(len(result.items))
         return result
 

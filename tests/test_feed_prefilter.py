@@ -67,4 +67,21 @@ def test_external_entities_are_not_resolved(tmp_path):
 
 def test_item_keys_match_what_feedparser_gives():
     item = FeedItem(entry_id="a&1", link="http://news.example/2?utm_source=rss", title="x", summary="y")
-    assert item_keys(FEED, item)[:2] == [f"id:{FEED}:a&1", f"link:{FEED}:http://news.example/2"]
+    assert item_keys(FEED, item) == [f"id:{FEED}:a&1"]
+    no_guid = FeedItem(link="http://news.example/2?utm_source=rss", title="x", summary="y")
+    assert item_keys(FEED, no_guid)[0] == f"link:{FEED}:http://news.example/2"
+
+
+def test_relative_links_give_the_keys_the_full_parse_gives():
+    """Issue 14: links are resolved (xml:base, then the feed's base) before they are keys."""
+    base = "http://site.example/feeds/rss"
+    rss = b"""<rss version="2.0"><channel><title>T</title>
+<item><title>One</title><link>/news/1</link><description>First.</description></item>
+<item><title>Two</title><link>/news/2</link><description>Second.</description></item></channel></rss>"""
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/"><title>A</title>
+<entry><title>One</title><link href="one.html"/><summary>S1</summary></entry>
+<entry><title>Two</title><link href="two.html"/><summary>S2</summary></entry></feed>"""
+    for data in (rss, atom):
+        first = [item_keys(FEED, item) for item in parse_feed(FEED, data, base=base).items][0]
+        result = drop_seen(data, FEED, lambda keys: any(k in first for k in keys), base)
+        assert result.dropped == 1 and [i.title for i in parse_feed(FEED, result.data, base=base).items] == ["Two"]

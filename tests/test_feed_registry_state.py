@@ -503,12 +503,21 @@ def test_item_id_key_is_scoped_by_feed():
     assert [k for k in a if k.startswith("hash:")] == [k for k in b if k.startswith("hash:")]
 
 
-def test_item_link_key_is_canonical():
-    tracked = FeedItem(link="HTTPS://News.Example.com:443/a?utm_source=rss&utm_medium=feed&id=7#top", title="T")
-    clean = FeedItem(link="https://news.example.com/a?id=7", title="T")
+def test_item_link_key_is_canonical_with_its_anchor():
+    tracked = FeedItem(link="HTTPS://News.Example.com:443/a?utm_source=rss&utm_medium=feed&id=7#post-2", title="T")
+    clean = FeedItem(link="https://news.example.com/a?id=7#post-2", title="T")
     link_keys = [k for k in item_keys(FEED, tracked) if k.startswith("link:")]
-    assert link_keys == [f"link:{FEED}:https://news.example.com/a?id=7"]
+    assert link_keys == [f"link:{FEED}:https://news.example.com/a?id=7#post-2"]
     assert link_keys == [k for k in item_keys(FEED, clean) if k.startswith("link:")]
+    # Issue 14: the anchor names one post on a page of many; another anchor is another item.
+    other_post = FeedItem(link="https://news.example.com/a?id=7#post-3", title="T")
+    assert [k for k in item_keys(FEED, other_post) if k.startswith("link:")] != link_keys
+
+
+def test_an_item_with_an_id_is_known_by_it_not_by_the_page_it_links():
+    """Issue 14: two ids linking one page are two items (the link key collapsed them, silently)."""
+    first, second = (FeedItem(entry_id=i, link="https://mnml.example/", title="T", summary="s") for i in ("g1", "g2"))
+    assert item_keys(FEED, first) == [f"id:{FEED}:g1"] and item_keys(FEED, second) == [f"id:{FEED}:g2"]
 
 
 def test_item_content_hash_key():

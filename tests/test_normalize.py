@@ -168,6 +168,27 @@ def test_split_layout_drops_repeated_headline_of_structured_document():
     assert layout.body == NEWS_PARAGRAPH
 
 
+def test_split_layout_standfirst_that_is_the_whole_body_is_the_body():
+    """Issue 14: a feed summary given as standfirst and text lost the item ("no article text")."""
+    raw = RawDocument(kind="feed", origin="f#1", title="Troops leave Iraq", standfirst=NEWS_PARAGRAPH, text=NEWS_PARAGRAPH)
+
+    layout = split_layout(raw)
+
+    assert (layout.standfirst, layout.body) == ("", NEWS_PARAGRAPH)
+
+
+def test_split_layout_feed_headline_with_a_link_and_no_text_of_its_own_is_a_headline_article():
+    """Issue 14: a headline with a link is searchable; its body is the headline, marked so."""
+    for text in ("", "Troops leave Iraq", "(FILES) A soldier at the base / AFP / JANE DOE"):
+        raw = RawDocument(kind="feed", origin="f#1", title="Troops leave Iraq", text=text, url="https://news.example/1")
+        layout = split_layout(raw)
+        assert (layout.body, layout.headline_only) == ("Troops leave Iraq", True), text
+    for raw in (RawDocument(kind="feed", origin="f#2", title="Troops leave Iraq", text=""),  # no link: nothing to point to
+                RawDocument(kind="json", origin="f#3", title="Troops leave Iraq", text="", url="https://news.example/1")):
+        with pytest.raises(InputError, match="no article text"):
+            split_layout(raw)
+
+
 def test_split_layout_takes_authors_from_byline_when_source_gives_none():
     raw = RawDocument(kind="text", origin="t.txt", text=f"Headline\nBy Jane Doe and John Roe\n{NEWS_PARAGRAPH}")
 
@@ -525,3 +546,26 @@ def test_a_feeds_word_about_a_link_is_its_own_unless_the_page_was_fetched():
     assert doc("https://a.example/feed").id != doc("https://b.example/feed").id
     assert doc("https://a.example/feed", fetched=True).id == doc("https://b.example/feed", fetched=True).id
     assert doc(None, kind="text").id == doc("https://a.example/feed", fetched=True).id
+
+
+def test_a_feed_items_own_text_is_known_by_its_feed_its_id_and_its_anchor():
+    """Issue 14: two posts of one feed linking one page (or anchors of one page) are two articles;
+    a fetched page stays the page, whatever the item's id or anchor."""
+    from worker.models import RawDocument
+    from worker.normalize import normalize
+
+    def doc(entry_id=None, url="https://outlet.example/day.html", fetched=False):
+        return normalize(RawDocument(kind="feed", origin="o", text="Title here\n\nBody about troops in Iraq today.", url=url,
+                                     feed_url="https://a.example/feed", entry_id=entry_id, page_fetched=fetched)).id
+
+    assert doc("g1") != doc("g2") and doc("g1") == doc("g1")
+    assert doc(url="https://outlet.example/day.html#a1") != doc(url="https://outlet.example/day.html#a2")
+    assert doc("g1", fetched=True) == doc("g2", url="https://outlet.example/day.html#a2", fetched=True)
+
+
+def test_item_url_keeps_the_anchor_of_the_canonical_url():
+    from worker.normalize.identity import item_url
+
+    assert item_url("HTTP://News.Example.com:80/2017/06/26.html?utm_source=rss#a080605") == "http://news.example.com/2017/06/26.html#a080605"
+    assert item_url("https://news.example.com/a#") == item_url("https://news.example.com/a") == "https://news.example.com/a"
+    assert item_url("urn:x#y") == "urn:x#y" and item_url(None) is None

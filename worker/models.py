@@ -73,6 +73,7 @@ class RawDocument(Contract):
     url: str | None = None
     source: str | None = None
     feed_url: str | None = None
+    entry_id: str | None = Field(default=None, description="a feed item's id (guid) in its feed")
     published: str | None = Field(default=None, description="date as given by the source, any format")
     authors: list[str] = []
     # A feed item's text came from the article page itself (full-article fetch), not the feed.
@@ -151,6 +152,8 @@ class Article(Contract):
     title: str
     standfirst: str = ""
     body: str
+    # A feed gave a headline and a link but no text: the body is the headline, so it is searchable.
+    headline_only: bool = Field(default=False, description="the body is the title: the feed item had no text of its own")
     published_at: datetime | None = None
     published_from: Literal["source", "text", "none"] = "none"
     language: str | None = None

@@ -28,7 +28,7 @@ def feeds() -> None:
 @click.option("--name", help="Source name for the feed's articles (default: the feed's title).")
 @click.option("--interval", "interval", type=click.IntRange(1), help="Minutes between polls (default from settings).")
 @click.option("--full-article/--summary-only", default=False, show_default=True,
-              help="Fetch the article page when an item carries only a summary.")
+              help="Fetch the article page when an item carries only a summary or only a headline.")
 @pass_context
 @guard
 def add(ctx: Context, url: str, name: str | None, interval: int | None, full_article: bool) -> None:
@@ -119,7 +119,12 @@ def remove(ctx: Context, url: str) -> None:
 @pass_context
 @guard
 def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, timeout: float) -> None:
-    """Poll feeds now: the URLs given, every feed with --all, else the feeds that are due."""
+    """Poll feeds now: the URLs given, every feed with --all, else the feeds that are due.
+
+    Every entry is reported: new (indexed, already present or failed, with the reason), seen
+    in an earlier poll, or skipped with its reason (an entry with nothing in it, one the feed
+    lists twice, one a twin feed brought first).
+    """
     runtime, settings = ctx.runtime, ctx.settings
     registered = {f.url: f for f in runtime.registry.feeds()}
     unknown = [u for u in urls if u not in registered]
@@ -149,6 +154,8 @@ def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, tim
             click.echo(_poll_line(report))
             for failure in report.report.failed:
                 click.echo(f"  failed: {failure.line()}")
+            for skipped in report.skipped:
+                click.echo(f"  skipped: {skipped.origin}: {skipped.reason}")
     if reports and all(r.status == "error" for r in reports):
         sys.exit(1)
 
@@ -167,7 +174,8 @@ def _poll_line(r: PollReport) -> str:
         head += f", {r.items} items, {r.new_items} new: queued for the ingest workers"
     elif r.status == "ok":
         b = r.report
-        head += (f", {r.items} items, {r.new_items} new: {len(b.indexed)} indexed, "
+        skipped = f", {len(r.skipped)} skipped" if r.skipped else ""
+        head += (f", {r.items} items, {r.new_items} new{skipped}: {len(b.indexed)} indexed, "
                  f"{len(b.duplicates)} already present, {len(b.failed)} failed")
     if r.error:
         head += f": {r.error}"

@@ -88,6 +88,8 @@ def article(doc: Article, width: int = 88) -> str:
     )
     if doc.url:
         lines.append(doc.url)
+    if doc.headline_only:
+        lines.append("headline only: the feed gave no text, so the body is the headline (full_article fetches the page)")
     if doc.entities:
         top = ", ".join(f"{e.canonical} ({e.label}, {e.count})" for e in doc.entities[:15])
         lines += ["", textwrap.fill("Entities: " + top, width, subsequent_indent="  ")]

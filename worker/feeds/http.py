@@ -48,10 +48,21 @@ class FetchResult(BaseModel):
     retry_after: float | None = None
     # Where a chain of only permanent redirects ended: the URL to store from now on.
     moved_to: str | None = None
+    content_location: str | None = None
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    @property
+    def base(self) -> str:
+        """What the body's relative links are relative to: its Content-Location (when http or
+        https), else the URL it came from."""
+        if self.content_location:
+            located = urljoin(self.final_url, self.content_location.strip())
+            if urlsplit(located).scheme in ("http", "https"):
+                return located
+        return self.final_url
 
 
 class Fetcher:
@@ -136,6 +147,7 @@ class Fetcher:
             etag=validator(response.headers.get("etag")),
             last_modified=validator(response.headers.get("last-modified")),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
+            content_location=response.headers.get("content-location") or None,
         )
 
     def _body(self, url: str, response: httpx.Response) -> bytes:

@@ -11,6 +11,7 @@ import json
 import time
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from pydantic import BaseModel, field_validator
@@ -23,6 +24,8 @@ from .entities import without_entities
 from .errors import FeedParseError
 
 JSON_FEED_TYPES = ("application/feed+json", "application/json")
+# The spec's version URLs are https; WordPress's JSON Feed plugin writes them with http.
+JSON_FEED_VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
 
 class _ValidText(BaseModel):
@@ -36,6 +39,7 @@ class _ValidText(BaseModel):
 
 
 class FeedItem(_ValidText):
+    position: int = 0  # 1-based, among the entries of the document parsed: names an entry without id or link
     entry_id: str | None = None
     link: str | None = None
     title: str | None = None
@@ -49,18 +53,34 @@ class FeedItem(_ValidText):
         """The fullest text the feed gives: content, else the summary."""
         return self.content if len(self.content) >= len(self.summary) else self.summary
 
+    @property
+    def standfirst(self) -> str | None:
+        """The summary, when the text is the content and the summary is something else; a
+        summary longer than the content is the text itself, never its standfirst too."""
+        if self.content and self.text == self.content and self.summary not in ("", self.content):
+            return self.summary
+        return None
+
 
 class ParsedFeed(_ValidText):
     title: str | None = None
     link: str | None = None
     items: list[FeedItem]
     problem: str | None = None
+    # Entries that are no item, by position: the poll names each with its reason.
+    dropped: dict[int, str] = {}
 
 
-def parse_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+NOTHING_IN_IT = "entry has nothing in it (no title, link or text)"
+NOT_AN_OBJECT = "item is not a JSON object"
+
+
+def parse_feed(url: str, data: bytes, content_type: str = "", base: str | None = None) -> ParsedFeed:
+    """``base``: what relative links are relative to (the response's Content-Location, else
+    the URL it came from); default ``url``. xml:base inside the feed applies first."""
     if _looks_like_json(data, content_type):
-        return parse_json_feed(url, data)
-    return parse_xml_feed(url, data, content_type)
+        return parse_json_feed(url, data, base)
+    return parse_xml_feed(url, data, content_type, base)
 
 
 def _looks_like_json(data: bytes, content_type: str) -> bool:
@@ -69,7 +89,7 @@ def _looks_like_json(data: bytes, content_type: str) -> bool:
     return data.lstrip()[:1] == b"{"
 
 
-def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
+def parse_xml_feed(url: str, data: bytes, content_type: str = "", base: str | None = None) -> ParsedFeed:
     try:
         data, content_type, entity_note = without_entities(url, data, content_type)
         headers = {"content-type": content_type} if content_type else {}
@@ -81,12 +101,24 @@ def parse_xml_feed(url: str, data: bytes, content_type: str = "") -> ParsedFeed:
     except Exception as exc:  # feedparser promises not to raise, but hostile input has made it
         raise FeedParseError(url, f"feed could not be parsed: {type(exc).__name__}: {exc}") from None
     problem = "; ".join(filter(None, [entity_note, _bozo_reason(parsed) if parsed.get("bozo") else None])) or None
-    items = [_xml_item(entry) for entry in parsed.entries]
-    items = [i for i in items if i.link or i.text or i.title]
+    items, dropped = _kept([_xml_item(n, entry, base or url) for n, entry in enumerate(parsed.entries, start=1)])
     if not items:
-        raise FeedParseError(url, (problem or "no entries in the feed") + _what_it_was(url, parsed, data))
+        reason = _none_kept(dropped) if dropped else problem or "no entries in the feed"
+        raise FeedParseError(url, reason + _what_it_was(url, parsed, data))
     feed = parsed.get("feed", {})
-    return ParsedFeed(title=feed.get("title") or None, link=feed.get("link") or None, items=items, problem=problem)
+    return ParsedFeed(title=feed.get("title") or None, link=absolute(base or url, feed.get("link")), items=items,
+                      problem=problem, dropped=dropped)
+
+
+def _kept(items: list[FeedItem]) -> tuple[list[FeedItem], dict[int, str]]:
+    """The items with something in them, and the positions of those with nothing."""
+    kept = [i for i in items if i.link or i.text or i.title]
+    return kept, {i.position: NOTHING_IN_IT for i in items if not (i.link or i.text or i.title)}
+
+
+def _none_kept(dropped: dict[int, str]) -> str:
+    which = "its only entry is no item" if len(dropped) == 1 else f"none of its {len(dropped)} entries is an item"
+    return f"{which}: {'; '.join(sorted(set(dropped.values())))}"
 
 
 def _bozo_reason(parsed: Any) -> str:
@@ -106,14 +138,15 @@ def _what_it_was(url: str, parsed: Any, data: bytes) -> str:
     return ""
 
 
-def _xml_item(entry: Any) -> FeedItem:
+def _xml_item(position: int, entry: Any, base: str) -> FeedItem:
     content = ""
     if entry.get("content"):
         content = fragment_text(max((c.get("value", "") for c in entry.content), key=len))
     authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
     return FeedItem(
+        position=position,
         entry_id=entry.get("id") or entry.get("guid") or None,
-        link=entry.get("link") or None,
+        link=_entry_link(entry, base),
         title=_detail_text(entry, "title") or None,
         summary=_detail_text(entry, "summary"),
         content=content,
@@ -121,6 +154,25 @@ def _xml_item(entry: Any) -> FeedItem:
         or entry.get("published") or entry.get("updated"),
         authors=authors or ([entry.author] if entry.get("author") else []),
     )
+
+
+def _entry_link(entry: Any, base: str) -> str | None:
+    """The entry's page, absolute: feedparser's link (xml:base applied; a relative one resolved
+    against ``base``), or its first http(s) alternate link when feedparser fell back to a
+    non-web id ("tag:..." for an entry whose alternate is a PDF)."""
+    alternates = [link.get("href") for link in entry.get("links", []) if link.get("rel", "alternate") == "alternate"]
+    found = [u for u in (absolute(base, c) for c in [entry.get("link"), *alternates]) if u]
+    return next((u for u in found if urlsplit(u).scheme in ("http", "https")), found[0] if found else None)
+
+
+def absolute(base: str, link: Any) -> str | None:
+    """``link`` made absolute against ``base``, as a reader resolves it; None when empty."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        return urljoin(base, link.strip())
+    except ValueError:  # "http://[::1" and the like: kept as the feed wrote it
+        return link.strip()
 
 
 def _detail_text(entry: Any, name: str) -> str:
@@ -139,34 +191,35 @@ def _struct_time(value: time.struct_time | None) -> str | None:
         return None
 
 
-def parse_json_feed(url: str, data: bytes) -> ParsedFeed:
+def parse_json_feed(url: str, data: bytes, base: str | None = None) -> ParsedFeed:
     try:
         doc = json.loads(data)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, 4,300-digit integers
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise FeedParseError(url, f"JSON feed is not valid JSON: {reason}") from None
-    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith("https://jsonfeed.org/version/"):
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(JSON_FEED_VERSIONS):
         raise FeedParseError(url, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         raise FeedParseError(url, "JSON Feed has no items list")
-    items = [_json_item(i) for i in raw_items if isinstance(i, dict)]
-    items = [i for i in items if i.link or i.text or i.title]
-    problem = None if len(items) == len(raw_items) else f"{len(raw_items) - len(items)} items were not objects with content"
+    items, dropped = _kept([_json_item(n, i, base or url) for n, i in enumerate(raw_items, start=1) if isinstance(i, dict)])
+    dropped.update({n: NOT_AN_OBJECT for n, i in enumerate(raw_items, start=1) if not isinstance(i, dict)})
     if not items:
-        raise FeedParseError(url, problem or "no items in the JSON Feed")
-    return ParsedFeed(title=_str(doc.get("title")), link=_str(doc.get("home_page_url")), items=items, problem=problem)
+        raise FeedParseError(url, _none_kept(dropped) if dropped else "no items in the JSON Feed")
+    return ParsedFeed(title=_str(doc.get("title")), link=absolute(base or url, doc.get("home_page_url")), items=items,
+                      dropped=dict(sorted(dropped.items())))
 
 
-def _json_item(item: dict[str, Any]) -> FeedItem:
+def _json_item(position: int, item: dict[str, Any], base: str) -> FeedItem:
     html = _str(item.get("content_html"))
     text = _str(item.get("content_text"))
     authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
     if not isinstance(authors, list):
         authors = []
     return FeedItem(
+        position=position,
         entry_id=_str(item.get("id")) or (str(item["id"]) if isinstance(item.get("id"), (int, float)) else None),
-        link=_str(item.get("url")) or _str(item.get("external_url")),
+        link=absolute(base, _str(item.get("url")) or _str(item.get("external_url"))),
         title=_str(item.get("title")),
         summary=clean_text(_str(item.get("summary")) or ""),  # plain text by the spec
         content=text or (fragment_text(html) if html else ""),

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..extract import Extractor
 from ..ingest import ingest_documents
 from ..models import BatchReport, Failure, RawDocument, utc_now
-from ..normalize.identity import content_hash
+from ..normalize.identity import content_hash, item_url
 from ..settings import FeedSettings
 from ..sources.decode import decode_text
 from ..sources.html import html_to_document
@@ -31,7 +31,9 @@ from .errors import FeedParseError, FetchError
 from .http import PAGE_ACCEPT, Fetcher
 from .parse import FeedItem, ParsedFeed, parse_feed
 from .prefilter import drop_seen, id_key, link_key
+from . import skips
 from .registry import FeedConfig, Registry
+from .skips import Skipped
 from .state import FeedState, FeedStateStore
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,9 @@ class PollReport(BaseModel):
     http_status: int | None = None
     items: int = 0
     new_items: int = 0
+    # Every entry is new, seen before (in an earlier poll), or skipped with its reason.
+    seen_before: int = 0
+    skipped: list[Skipped] = []
     report: BatchReport = BatchReport()
     problem: str | None = None
     error: str | None = None
@@ -123,24 +128,27 @@ class FeedPoller:
             # Same bytes as last time from a server that ignores conditional GET: nothing new.
             self.states.put(schedule.after_not_modified(state, result, now, interval))
             return PollReport(feed_url=feed.url, status="not_modified", http_status=200, moved_to=result.moved_to)
-        pre = drop_seen(result.content, feed.url, self.states.is_taken)
+        pre = drop_seen(result.content, feed.url, self.states.is_taken, result.base)
         if pre is not None and pre.data is None:  # every item seen before: nothing to parse
             self.states.put(schedule.after_fetch_ok(state, result, now, interval, 0, None, pre.title, body_hash))
-            return PollReport(feed_url=feed.url, status="ok", http_status=200, items=pre.total, moved_to=result.moved_to)
+            return PollReport(feed_url=feed.url, status="ok", http_status=200, items=pre.total, seen_before=pre.total,
+                              moved_to=result.moved_to)
         try:
-            parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type)
+            parsed = parse_feed(feed.url, pre.data if pre else result.content, result.content_type, result.base)
         except FeedParseError as exc:
             return self._failed(state, feed, now, exc.reason, 200)
-        claimed, documents, notes = self._new_items(feed, parsed)
+        claimed, documents, notes, skipped = self._new_items(feed, parsed)
         report = BatchReport()
         for start in range(0, len(claimed), self.batch_size):
             end = start + self.batch_size
             report = report.merge(self.sink(documents[start:end], claimed[start:end]))
-        problem = "; ".join(filter(None, [parsed.problem, *notes])) or None
+        problem = "; ".join(filter(None, [parsed.problem, *notes, skips.summary(skipped)])) or None
         self.states.put(schedule.after_fetch_ok(state, result, now, interval, len(claimed), problem, parsed.title, body_hash))
+        items = pre.total if pre else len(parsed.items) + len(parsed.dropped)
         return PollReport(
-            feed_url=feed.url, status="ok", http_status=200, items=pre.total if pre else len(parsed.items), new_items=len(claimed),
-            report=report, problem=problem, moved_to=result.moved_to,
+            feed_url=feed.url, status="ok", http_status=200, items=items, new_items=len(claimed),
+            seen_before=items - len(claimed) - len(skipped), skipped=skipped, report=report, problem=problem,
+            moved_to=result.moved_to,
         )
 
     def _failed(self, state: FeedState, feed: FeedConfig, now: datetime, reason: str, status: int | None,
@@ -157,26 +165,41 @@ class FeedPoller:
         self.states.rename(feed.url, new_url)
         return feed.model_copy(update={"url": new_url})
 
-    def _new_items(self, feed: FeedConfig, parsed: ParsedFeed) -> tuple[list[list[str]], list[RawDocument | Failure], list[str]]:
-        """Claim the items not seen before (one transaction) and turn them into documents."""
-        keyed = [(item, item_keys(feed.url, item)) for item in parsed.items]
-        taken = self.states.claim_many([keys for _, keys in keyed], feed.url, self.settings.item_lease_seconds)
+    def _new_items(self, feed: FeedConfig, parsed: ParsedFeed
+                   ) -> tuple[list[list[str]], list[RawDocument | Failure], list[str], list[Skipped]]:
+        """Claim the items not seen before (one transaction) and turn them into documents; the
+        entries left out are named with their reasons."""
+        new, skipped = self._claim(feed.url, parsed)
         notes: list[str] = []
-        claimed = [keys for (_, keys), ok in zip(keyed, taken) if ok]
+        claimed = [keys for _, keys in new]
         # Page fetches share one budget per poll: each has its own deadline, and three slow
         # pages took three minutes; past the budget the feed's summary is used.
         budget = time.monotonic() + self.settings.poll_budget_seconds
-        documents = [self._document(feed, parsed, item, notes, budget) for (item, _), ok in zip(keyed, taken) if ok]
-        skipped = sum("poll budget" in n for n in notes)
+        documents = [self._document(feed, parsed, item, notes, budget) for item, _ in new]
+        over_budget = sum("poll budget" in n for n in notes)
         notes = [n for n in notes if "poll budget" not in n] + (
             [f"poll budget of {self.settings.poll_budget_seconds:g} s spent (NEWSWORKER_FEEDS__POLL_BUDGET_SECONDS): "
-             f"{skipped} items kept their feed summary"] if skipped else [])
-        return claimed, documents, notes
+             f"{over_budget} items kept their feed summary"] if over_budget else [])
+        return claimed, documents, notes, skipped
+
+    def _claim(self, feed_url: str, parsed: ParsedFeed) -> tuple[list[tuple[FeedItem, list[str]]], list[Skipped]]:
+        """The items this poll takes, with their keys, and the entries it skips and why: those
+        with nothing in them, those the feed lists twice, those another feed or poll holds."""
+        keyed = [item_keys(feed_url, item) for item in parsed.items]
+        skipped = [Skipped(origin=f"{feed_url}#entry {n}", reason=why) for n, why in parsed.dropped.items()]
+        repeated = skips.repeats(parsed.items, keyed)
+        skipped += [Skipped(origin=skips.origin_of(feed_url, parsed.items[i]), reason=why) for i, why in repeated.items()]
+        fresh = [(item, keys) for i, (item, keys) in enumerate(zip(parsed.items, keyed)) if i not in repeated]
+        taken = self.states.claim_many([keys for _, keys in fresh], feed_url, self.settings.item_lease_seconds)
+        for (item, keys), ok in zip(fresh, taken):
+            if not ok and (why := skips.refusal(feed_url, self.states.holders(keys))):
+                skipped.append(Skipped(origin=skips.origin_of(feed_url, item), reason=why))
+        return [entry for entry, ok in zip(fresh, taken) if ok], skipped
 
     def _document(self, feed: FeedConfig, parsed: ParsedFeed, item: FeedItem, notes: list[str],
                   budget: float = float("inf")) -> RawDocument | Failure:
-        origin = f"{feed.url}#{item.entry_id or item.link or item.title or '?'}"
-        text, standfirst = item.text, item.summary if item.content and item.summary != item.content else None
+        origin = skips.origin_of(feed.url, item)
+        text, standfirst = item.text, item.standfirst
         fetched = False
         if feed.full_article and len(text) < self.settings.full_text_min_chars and item.link and time.monotonic() >= budget:
             notes.append("poll budget")
@@ -186,11 +209,12 @@ class FeedPoller:
                 fetched = True
             except (FetchError, InputError) as exc:
                 notes.append(f"full article fetch failed for {item.link} ({exc}); used the feed summary")
-        if not text.strip():
-            return Failure(origin=origin, reason="feed item has no text (no content or summary)", stage="read")
+        if not text.strip() and not (item.title and item.link):  # with both it is a headline article
+            return Failure(origin=origin, reason=_without_text(feed, item), stage="read")
         return RawDocument(
             kind="feed", origin=origin, text=text, title=item.title, standfirst=standfirst, url=item.link,
-            source=feed.name or parsed.title, feed_url=feed.url, published=item.published, authors=item.authors,
+            source=feed.name or parsed.title, feed_url=feed.url, entry_id=item.entry_id, published=item.published,
+            authors=item.authors,
             page_fetched=fetched,
         )
 
@@ -204,15 +228,29 @@ class FeedPoller:
         return page.text
 
 
+def _without_text(feed: FeedConfig, item: FeedItem) -> str:
+    if item.link:
+        fetch = "its page could not be fetched" if feed.full_article else "full_article = true would fetch its page"
+        return f"feed item has no text and no title, only a link ({fetch})"
+    return "feed item has no text and no link, only a title: nothing to read or to point to"
+
+
 def item_keys(feed_url: str, item: FeedItem) -> list[str]:
-    """Keys an item is known by: its id (within its feed), its link, and its content when it
-    lacks either: an item with its own guid and its own link is itself, even when its title
-    and teaser repeat yesterday's ("Daily briefing: ...")."""
+    """Keys an item is known by: its id (within its feed), else its link (fragment kept: the
+    anchor of a post on a page of many), and its content when it lacks either. Distinct ids are
+    distinct items, also when they link one page; an item with its own guid and its own link is
+    itself, even when its title and teaser repeat yesterday's ("Daily briefing: ...").
+
+    The content key is the one key across feeds: without a link, the same title and text is
+    the same item; with a link (and no id), the same link, title and text, a twin feed's item.
+    Two sites giving one text under their own links are two items (near-copies in the store).
+    """
     keys = []
     if item.entry_id:
         keys.append(id_key(feed_url, item.entry_id))
-    if item.link:
+    elif item.link:
         keys.append(link_key(feed_url, item.link))
     if (item.text or item.title) and not (item.entry_id and item.link):
-        keys.append(f"hash:{content_hash(item.title or '', item.text)}")
+        digest = content_hash(item.title or "", item.text)
+        keys.append(f"twin:{digest}:{item_url(item.link)}" if item.link else f"hash:{digest}")
     return keys

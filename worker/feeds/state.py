@@ -140,6 +140,14 @@ class FeedStateStore:
         )
         return row.fetchone() is not None
 
+    def holders(self, keys: Sequence[str]) -> list[tuple[str, str, str | None, bool]]:
+        """Who holds these keys: (key, status, feed URL, whether a lease holds now); says why
+        ``claim`` refused an item."""
+        marks = ",".join("?" * len(keys))
+        rows = self.conn.execute(f"SELECT key, status, feed_url, lease_until FROM seen_items WHERE key IN ({marks})", list(keys))
+        now = time.time()
+        return [(key, status, feed_url, (lease or 0) > now) for key, status, feed_url, lease in rows]
+
     def complete(self, keys: Sequence[str]) -> None:
         self._set_status(keys, "done")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from ..models import Article, RawDocument
 from .cleanup import clean_line
 from .dates import latest_date_in_text, parse_date
-from .identity import article_id, canonical_url, content_hash, simhash
+from .identity import article_id, canonical_url, content_hash, feed_scope, item_url, simhash
 from .language import detect_language
 from .layout import split_layout
 
@@ -27,7 +27,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
     canonical = canonical_url(raw.url)
     digest = content_hash(layout.title, layout.body)
     return Article(
-        id=article_id(canonical, digest, raw.feed_url if raw.kind == "feed" and not raw.page_fetched else None),
+        id=_id(raw, canonical, digest),
         url=raw.url,
         canonical_url=canonical,
         source=clean_line(raw.source) if raw.source else None,
@@ -36,6 +36,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
         title=layout.title,
         standfirst=layout.standfirst,
         body=layout.body,
+        headline_only=layout.headline_only,
         published_at=published,
         published_from=published_from,
         language=detect_language(f"{layout.title}\n{layout.body}"),
@@ -43,3 +44,10 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
         content_hash=digest,
         simhash=simhash(layout.body),
     )
+
+
+def _id(raw: RawDocument, canonical: str | None, digest: str) -> str:
+    """A fetched page (or a file) is its page; a feed's own text is that feed's item."""
+    if raw.kind == "feed" and not raw.page_fetched and raw.feed_url:
+        return article_id(item_url(raw.url), digest, feed_scope(raw.feed_url, raw.entry_id))
+    return article_id(canonical, digest)

@@ -36,6 +36,14 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit((scheme, host, path, query, ""))
 
 
+def item_url(url: str | None) -> str | None:
+    """The canonical URL with the link's fragment kept: what names one item of a feed. On a page
+    of many posts (Scripting News: one page a day) the anchor is the post."""
+    canonical = canonical_url(url)
+    fragment = urlsplit(url.strip()).fragment if canonical and url else ""
+    return f"{canonical}#{fragment}" if fragment and "#" not in canonical else canonical
+
+
 def content_hash(title: str, body: str) -> str:
     """Hash of the words of title and body, blind to case, spacing and punctuation."""
     words = _WORD.findall(f"{title}\n{body}".casefold())
@@ -45,13 +53,20 @@ def content_hash(title: str, body: str) -> str:
 def article_id(canonical: str | None, digest: str, scope: str | None = None) -> str:
     """Stable id: from the canonical URL when there is one, else from the content hash.
 
-    ``scope``: the feed whose own text a link came with. A feed's word about a URL is not the
-    page's: another feed, or the page fetched, must not be overwritten by it (link squatting).
+    ``scope``: the feed whose own text a link came with (and the item's id in it, see
+    feed_scope). A feed's word about a URL is not the page's: another feed, or the page
+    fetched, must not be overwritten by it (link squatting).
     """
     basis = f"url:{canonical}" if canonical else f"content:{digest}"
     if canonical and scope:
         basis = f"feed:{scope}|{basis}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:ID_LENGTH]
+
+
+def feed_scope(feed_url: str, entry_id: str | None) -> str:
+    """The scope of a feed item's own text: its feed, and its id there. Two items of one feed
+    that link one page under their own ids (two posts about one site) are two articles."""
+    return f"{feed_url}|id:{entry_id}" if entry_id else feed_url
 
 
 def simhash(text: str) -> str:

@@ -23,6 +23,7 @@ class Layout(BaseModel):
     body: str
     authors: list[str]
     removed: list[str]
+    headline_only: bool = False
 
 
 def split_layout(raw: RawDocument) -> Layout:
@@ -39,7 +40,13 @@ def split_layout(raw: RawDocument) -> Layout:
     elif kept and title and clean_line(kept[0]) == title:
         kept = kept[1:]  # HTML and exports often repeat the headline as the first line
     if standfirst and kept and kept[0] == standfirst:
-        kept = kept[1:]
+        # The standfirst repeated as the whole body is the body (a feed summary given as both).
+        kept, standfirst = (kept[1:], standfirst) if len(kept) > 1 else (kept, "")
+    if not kept and raw.kind == "feed" and title and raw.url:
+        # A news headline with a link is searchable content; its text (none, an image, or the
+        # headline again, as a commit feed gives it) is not a story of its own.
+        return Layout(title=title, standfirst=standfirst, body=title, authors=raw.authors or authors, removed=removed,
+                      headline_only=True)
     if not kept:
         reason = "no article text left after removing captions and boilerplate" if removed else "no article text"
         raise InputError(raw.origin, reason)
