@@ -348,3 +348,32 @@ def test_the_store_in_use_with_elasticsearch_selected(es_cluster, es_prefix, env
         store.upsert([IRAQ])
         assert [h.id for h in store.search(SearchQuery(text="drawdown")).hits] == [IRAQ.id]
         store.close()
+
+
+def test_setup_adds_the_fields_new_templates_bring_to_the_live_index(es_cluster, es_prefix, tmp_path):
+    """An upgrade whose model gained a field: `es setup` puts it on the live generation, so
+    the strict mapping takes the new documents without waiting for a reindex."""
+    old = tmp_path / "mappings"
+    shutil.copytree(DEFAULT_MAPPINGS_DIR / "elasticsearch", old / "elasticsearch")
+    component = old / "elasticsearch" / "component_templates" / "articles-mappings.json"
+    body = json.loads(component.read_text(encoding="utf-8"))
+    del body["template"]["mappings"]["properties"]["headline_only"]
+    component.write_text(json.dumps(body), encoding="utf-8")
+    before = es_cluster.store(es_prefix, mappings_dir=old)
+    before.install()
+    index = f"{es_prefix}-articles-v1"
+    def live(store) -> dict:
+        return next(iter(store.client.indices.get_mapping(index=index).body.values()))["mappings"]["properties"]
+
+    assert "headline_only" not in live(before)
+    article = _article("h1", "US troops leave", "US troops leave").model_copy(update={"headline_only": True})
+    [refused] = before.upsert([article])
+    assert refused.status == "failed" and "headline_only" in refused.reason  # the strict mapping
+    before.close()
+    after = es_cluster.store(es_prefix)
+    report = after.install()
+    assert report.mappings_updated == [index] and report.created == []
+    assert live(after)["headline_only"]["type"] == "boolean"
+    assert [o.status for o in after.upsert([article])] == ["created"]
+    assert after.install().mappings_updated == []  # nothing new the second time
+    after.close()

@@ -37,8 +37,9 @@ def _store(ctx: Context) -> "ElasticsearchStore":
 def setup(ctx: Context, as_json: bool) -> None:
     """Install the index templates from the mapping files and create the first indices.
 
-    Safe to run again: templates are replaced by the files' current content, and indices
-    that exist are left as they are (a changed mapping reaches them with `newsworker reindex`).
+    Safe to run again: templates are replaced by the files' current content, indices that
+    exist are kept, and fields the templates added since are added to the live ones (a field
+    whose type changed reaches them with `newsworker reindex`).
     """
     with _store(ctx) as store:
         report = store.install()
@@ -52,6 +53,8 @@ def setup(ctx: Context, as_json: bool) -> None:
         click.echo(f"  created {name}")
     if report.existing:
         click.echo(f"  already there, left as they are: {', '.join(report.existing)}")
+    for name in report.mappings_updated:
+        click.echo(f"  added the templates' new fields to {name}")
     if ctx.settings.store != "elasticsearch":
         click.echo("Note: NEWSWORKER_STORE is not elasticsearch; set NEWSWORKER_STORE=elasticsearch to ingest into it.")
 

@@ -2,7 +2,9 @@
 
 Safe to run at every start and from several workers at once: templates are replaced by
 the files' current content, and an index another process created a moment earlier
-counts as existing.
+counts as existing. Fields the templates gained since a live index was made are added to
+it (a strict mapping would refuse every document carrying them until the next reindex);
+a field whose type changed cannot be, and is left to `newsworker reindex`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class SetupReport(BaseModel):
     index_templates: list[str]
     created: list[str]
     existing: list[str]
+    # Live indices whose mapping got the fields the templates added since they were made.
+    mappings_updated: list[str] = []
 
 
 def install(client: Elasticsearch, layout: Layout, templates: Templates, where: str) -> SetupReport:
@@ -38,6 +42,7 @@ def install(client: Elasticsearch, layout: Layout, templates: Templates, where: 
         report.index_templates.append(t.name)
     for family in (layout.articles, layout.events):
         _first_generation(client, family, where, report)
+        _add_new_fields(client, family, templates, where, report)
     _create(client, layout.failures, {}, where, report)
     return report
 
@@ -58,6 +63,41 @@ def _first_generation(client: Elasticsearch, family: Family, where: str, report:
         )
     aliases = {family.read_alias: {}, family.write_alias: {"is_write_index": True}, family.complete_alias: {}}
     _create(client, family.index(1), aliases, where, report)
+
+
+def _add_new_fields(client: Elasticsearch, family: Family, templates: Templates, where: str,
+                    report: SetupReport) -> None:
+    """Put the templates' fields on the live generation: adding a field is allowed on a live
+    index, and documents that carry it are refused by a strict mapping until it has it."""
+    wanted = composed_properties(templates, family.pattern)
+    if not wanted:
+        return
+    with translated(f"reading the mapping of {family.read_alias}", where):
+        current = client.indices.get_mapping(index=family.read_alias).body
+    for index, entry in current.items():
+        have = entry.get("mappings", {}).get("properties", {})
+        added = {name: spec for name, spec in wanted.items() if name not in have}
+        if not added:
+            continue
+        with translated(f"adding the fields {', '.join(sorted(added))} to {index} "
+                        "(if a field's type changed, run `newsworker reindex` instead)", where):
+            client.indices.put_mapping(index=index, properties=copy.deepcopy(added))
+        report.mappings_updated.append(index)
+
+
+def composed_properties(templates: Templates, pattern: str) -> dict:
+    """The top-level fields an index matching ``pattern`` gets from its index template's components."""
+    index_template = next((t for t in templates.index if pattern in t.body.get("index_patterns", [])), None)
+    if index_template is None:
+        return {}
+    components = {t.name: t for t in templates.component}
+    properties: dict = {}
+    for name in index_template.body.get("composed_of", []):
+        component = components.get(name)
+        if component is not None:
+            properties.update(component.body.get("template", {}).get("mappings", {}).get("properties", {}))
+    properties.update(index_template.body.get("template", {}).get("mappings", {}).get("properties", {}))
+    return properties
 
 
 def _create(client: Elasticsearch, index: str, aliases: dict, where: str, report: SetupReport) -> None:
