@@ -304,8 +304,29 @@ def test_json_feed_skips_non_object_items_and_notes_it():
 def test_json_document_that_is_not_a_json_feed():
     with pytest.raises(FeedParseError) as err:
         parse_feed(URL, json.dumps({"items": [{"id": "1", "content_text": "x"}]}).encode(), "application/json")
-    assert "not a JSON Feed" in err.value.reason
+    assert "neither a JSON Feed" in err.value.reason and "nor RSS in JSON" in err.value.reason
     assert err.value.url == URL
+
+
+def test_rss_written_as_json_is_read_as_the_rss_it_is():
+    # Scripting News's rss.json: RSS 2.0's elements as JSON keys, items with only a description.
+    doc = {"rss": {"version": "2.0", "channel": {"title": "Scripting News", "link": "http://scripting.com/", "item": [
+        {"link": "http://scripting.com/2017/06/26.html#a080605", "description": "Good morning <b>students</b>!",
+         "pubDate": "Mon, 26 Jun 2017 12:20:05 GMT", "guid": "http://scripting.com/2017/06/26.html#a080605"},
+        {"title": "A post", "link": "/2017/06/26/post.html", "description": "Its text.",
+         "guid": {"isPermaLink": "false", "#value": "post-2"}, "pubDate": "not a date"},
+        "not an item"]}}}
+    feed = parse_feed(URL, json.dumps(doc).encode(), "application/json")
+    assert (feed.title, feed.link) == ("Scripting News", "http://scripting.com/")
+    one, two = feed.items
+    assert (one.entry_id, one.link, one.title) == ("http://scripting.com/2017/06/26.html#a080605",
+                                                   "http://scripting.com/2017/06/26.html#a080605", None)
+    assert one.summary == "Good morning students!" and one.published == "2017-06-26T12:20:05+00:00"
+    assert (two.entry_id, two.title, two.published) == ("post-2", "A post", "not a date")
+    assert two.link == "https://example.com/2017/06/26/post.html"  # resolved against the feed URL
+    assert feed.dropped == {3: NOT_AN_OBJECT}
+    with pytest.raises(FeedParseError, match="no channel.item list"):
+        parse_feed(URL, json.dumps({"rss": {"channel": {}}}).encode(), "application/json")
 
 
 def test_json_feed_invalid_json_and_empty_items():

@@ -6,6 +6,7 @@ used and its problem noted; one that yields none raises FeedParseError.
 
 from __future__ import annotations
 
+import email.utils
 import io
 import json
 import time
@@ -197,8 +198,11 @@ def parse_json_feed(url: str, data: bytes, base: str | None = None) -> ParsedFee
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, 4,300-digit integers
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
         raise FeedParseError(url, f"JSON feed is not valid JSON: {reason}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("rss"), dict):
+        return _rss_in_json(url, doc["rss"], base or url)
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(JSON_FEED_VERSIONS):
-        raise FeedParseError(url, "JSON document is not a JSON Feed (no jsonfeed.org version)")
+        raise FeedParseError(url, "JSON document is neither a JSON Feed (no jsonfeed.org version) nor RSS in JSON "
+                                  "(no \"rss\" object)")
     raw_items = doc.get("items")
     if not isinstance(raw_items, list):
         raise FeedParseError(url, "JSON Feed has no items list")
@@ -208,6 +212,49 @@ def parse_json_feed(url: str, data: bytes, base: str | None = None) -> ParsedFee
         raise FeedParseError(url, _none_kept(dropped) if dropped else "no items in the JSON Feed")
     return ParsedFeed(title=_str(doc.get("title")), link=absolute(base or url, doc.get("home_page_url")), items=items,
                       dropped=dict(sorted(dropped.items())))
+
+
+def _rss_in_json(url: str, rss: dict[str, Any], base: str) -> ParsedFeed:
+    """RSS 2.0 written as JSON (Scripting News's rss.json: the same elements, "channel" and its
+    "item" list, as keys): read as the RSS it is."""
+    channel = rss.get("channel")
+    raw_items = channel.get("item") if isinstance(channel, dict) else None
+    if isinstance(raw_items, dict):
+        raw_items = [raw_items]  # one item is written as an object, not a list of one
+    if not isinstance(raw_items, list):
+        raise FeedParseError(url, "RSS in JSON has no channel.item list")
+    items, dropped = _kept([_rss_json_item(n, i, base) for n, i in enumerate(raw_items, start=1) if isinstance(i, dict)])
+    dropped.update({n: NOT_AN_OBJECT for n, i in enumerate(raw_items, start=1) if not isinstance(i, dict)})
+    if not items:
+        raise FeedParseError(url, _none_kept(dropped) if dropped else "no items in the RSS in JSON")
+    return ParsedFeed(title=_str(channel.get("title")), link=absolute(base, _str(channel.get("link"))), items=items,
+                      dropped=dict(sorted(dropped.items())))
+
+
+def _rss_json_item(position: int, item: dict[str, Any], base: str) -> FeedItem:
+    guid = item.get("guid")
+    guid = _str(guid.get("#value")) if isinstance(guid, dict) else _str(guid)
+    author = _str(item.get("author")) or _str(item.get("dc:creator"))
+    return FeedItem(
+        position=position,
+        entry_id=guid,
+        link=absolute(base, _str(item.get("link")) or (guid if guid and guid.startswith(("http://", "https://")) else None)),
+        title=fragment_text(_str(item.get("title")) or "") or None,
+        summary=fragment_text(_str(item.get("description")) or ""),
+        content=fragment_text(_str(item.get("content:encoded")) or ""),
+        published=_rfc822(_str(item.get("pubDate"))),
+        authors=[author] if author else [],
+    )
+
+
+def _rfc822(value: str | None) -> str | None:
+    """An RSS date ("Mon, 26 Jun 2017 12:20:05 GMT") as ISO 8601; as written when unreadable."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError):
+        return value
 
 
 def _json_item(position: int, item: dict[str, Any], base: str) -> FeedItem:
