@@ -632,3 +632,10 @@ def test_events_that_cannot_be_built_leave_the_figures(nlp, monkeypatch):
     assert isinstance(result, Article), result
     assert [f.value for f in result.figures] == [2500] and result.events == []
     assert any(n.startswith("events not built: KeyError") for n in result.notes), result.notes
+
+
+def test_a_surname_the_tagger_called_an_organisation_is_the_articles_person(extractor):
+    article = make_article("p4", "Deal", "Defence Minister Mariusz Blaszczak welcomed the deal. According to Blaszczak, "
+                                         "the troops will arrive soon.")
+    result = extractor.extract_many([article])[0]
+    assert [(e.canonical, e.label, e.count) for e in result.entities] == [("Mariusz Blaszczak", "PERSON", 2)]

@@ -86,6 +86,8 @@ def collect_entities(spans: Iterable[Span], canonicalizer: Canonicalizer | None 
     full_names = _full_names(m for m in mentions if m[1] == "PERSON")
     forms: dict[Resolved, Counter[str]] = defaultdict(Counter)
     for surface, label, cleaned in mentions:
+        if label != "PERSON" and cleaned in full_names and _unknown(cleaned, label, canonicalizer):
+            label = "PERSON"  # "Blaszczak said" tagged a place or a group: the article's Mariusz Blaszczak
         if label == "PERSON":
             resolved = Resolved(full_names.get(cleaned, cleaned), label)
             known = canonicalizer.aliases.get(key(resolved.canonical)) if canonicalizer is not None else None
@@ -140,6 +142,14 @@ def _people_behind_titles(mentions: list[tuple[str, str, str]]) -> list[tuple[st
                 label, cleaned = "PERSON", stripped
         out.append((surface, label, cleaned))
     return out
+
+
+def _unknown(name: str, label: str, canonicalizer: Canonicalizer | None) -> bool:
+    """Neither an alias nor a country: a bare word the tagger may have mislabelled."""
+    if canonicalizer is None:
+        return True
+    return key(name) not in canonicalizer.aliases and canonicalizer.resolve(name, label).canonical == name \
+        and canonicalizer.country(name) is None
 
 
 def _full_names(people: Iterable[tuple[str, str, str]]) -> dict[str, str]:
