@@ -234,3 +234,27 @@ def test_the_dead_of_an_attack_on_a_venue_are_at_the_venue(extractor):
     dead = {f.value: f for f in article.figures if f.field == "body"}
     assert (dead[60].location, dead[60].location_from) == ("Crocus City Hall", "scene")
     assert dead[145].location == "Crocus City Hall"
+
+
+ANNIVERSARY = """\
+MOGADISHU, Somalia — A year after the deadliest bombing in the country's history, the junction \
+where it happened is busy again, and the families of the dead are still waiting for help.
+
+On Oct. 14, 2017, a truck packed with explosives blew up outside a hotel on a busy Saturday \
+afternoon. A government committee later put the death toll at 587. More than 300 people were wounded.
+
+Traders have reopened their kiosks along the road, and a memorial wall was painted in the spring.
+
+Officials say the government has little money for the victims' families, most of whom were never \
+compensated, and donors have been slow to help.
+
+The city has been hit by smaller attacks since, and checkpoints have multiplied.
+"""
+
+
+def test_the_dead_of_a_day_the_paragraph_names_before_them_are_of_that_day(extractor):
+    raw = RawDocument(kind="text", origin="anniversary.txt", title="A year after the bombing",
+                      text=ANNIVERSARY, published="2018-10-14T09:00:00Z")
+    article = extractor.extract(normalize(raw))
+    [wounded] = [e for e in article.events if e.type == "casualties" and e.value == 300]
+    assert (wounded.date.date().isoformat(), wounded.date_precision) == ("2017-10-14", "day")

@@ -74,7 +74,7 @@ class _Item:
 
 
 def build_events(figures: list[Figure], published: datetime | None, canon: Canonicalizer,
-                 hints: Sequence[Hint | None] | None = None) -> list[EventMention]:
+                 hints: Sequence[Hint | None] | None = None, body: str = "") -> list[EventMention]:
     """Events for every troop level, troop change and casualty count; one per key.
 
     A troop event whose sentence names no actor takes the actor the article's other troop
@@ -94,7 +94,7 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
         found.extend(_sentence_events(sentence, group, _dating(sentence, published), canon, has_usual_actor))
     found = _shared_casualty_places(_drop_restated_headlines(_merge_split_changes(found), figures))
     actors = Counter(e.actor for e in found if e.actor and e.type != "casualties")
-    attack_day = _attack_day(figures, published)
+    attack_day = _attack_day(figures, published, body)
     events: dict[str, EventMention] = {}
     for event in found:
         if attack_day is not None and event.type == "casualties" and not _dated_in_text(event.sentence, published):
@@ -108,15 +108,30 @@ def build_events(figures: list[Figure], published: datetime | None, canon: Canon
     return list(events.values())
 
 
-def _attack_day(figures: list[Figure], published: datetime | None) -> TimeRef | None:
-    """The day the article's first dead or wounded were counted on, when its text says it."""
+def _attack_day(figures: list[Figure], published: datetime | None, body: str = "") -> TimeRef | None:
+    """The day the article's first dead or wounded were counted on, when its text says it: in
+    their sentence, or in the sentence before it in the paragraph ("On Oct. 14, 2017, a truck
+    blew up outside the hotel. ... More than 300 people were wounded")."""
     for figure in sorted((f for f in figures if f.field == "body" and f.category in ("killed", "injured")),
                          key=lambda f: f.start):
         at = figure.sentence.find(figure.text)
         time = resolve_time(figure.sentence, published, at if at >= 0 else None)
         if time is not None and time.stated:
             return time if time.precision == "day" else None
+        for before in _sentences_before(body, figure):
+            time = resolve_time(before, published)
+            if time is not None and time.stated:
+                return time if time.precision == "day" else None
     return None
+
+
+def _sentences_before(body: str, figure: Figure) -> list[str]:
+    """The sentences before the figure's own in its paragraph, the nearest first."""
+    at = figure.start - max(figure.sentence.find(figure.text), 0)
+    if body[at : at + len(figure.sentence)] != figure.sentence:
+        return []  # the figure's sentence was cut to a window: its start is not known here
+    paragraph = body[body.rfind("\n\n", 0, at) + 1 : at].strip()
+    return [s for s in reversed(re.split(r"(?<=[.!?])\s+(?=[A-Z\"“])", paragraph)) if s]
 
 
 def _dated_in_text(sentence: str, published: datetime | None) -> bool:

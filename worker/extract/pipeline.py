@@ -133,7 +133,7 @@ class Extractor:
         notes = self._notes(article, len(found), unread)
         try:
             hints = [Hint(f.actor, f.nationality, f.also_places) for f in kept]
-            events = build_events(figures, article.published_at, self.canon, hints)
+            events = build_events(figures, article.published_at, self.canon, hints, article.body)
         except Exception as exc:  # noqa: BLE001 - the figures stand without their events
             events = []
             notes.append(f"events not built: {type(exc).__name__}: {exc}; the figures are kept")
