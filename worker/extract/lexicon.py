@@ -25,7 +25,12 @@ PEOPLE_NOUNS = {
 KILLED_WORDS = {"kill", "die", "dead", "death", "fatality", "slay", "perish", "execute", "murder", "massacre", "body",
                 "corpse"}
 INJURED_WORDS = {"injure", "injured", "wound", "wounded", "hurt", "injury", "maim"}
-MONEY_WORDS = {"dollar", "euro", "pound", "yen", "yuan", "rupee", "rouble", "ruble", "franc", "cent", "$", "£", "€", "¥"}
+# Currencies by name: what an amount counts ("500 million zlotys", "1.5 trillion won").
+CURRENCY_WORDS = {"dollar", "euro", "pound", "yen", "yuan", "renminbi", "rupee", "rouble", "ruble", "franc", "zloty",
+                  "won", "shilling", "naira", "rand", "dirham", "riyal", "lira", "hryvnia", "peso", "real", "reais",
+                  "krona", "krone", "kronor", "kroner", "baht", "ringgit", "rupiah", "taka", "birr", "cedi", "kwacha",
+                  "dinar", "sterling"}
+MONEY_WORDS = CURRENCY_WORDS | {"cent", "$", "£", "€", "¥"}
 PERCENT_WORDS = {"%", "percent", "per cent", "percentage point", "pct"}
 CHANGE_VERBS = {
     "cut", "reduce", "lower", "decrease", "drop", "fall", "shrink", "halve", "slash", "trim",
