@@ -569,3 +569,21 @@ def test_item_url_keeps_the_anchor_of_the_canonical_url():
     assert item_url("HTTP://News.Example.com:80/2017/06/26.html?utm_source=rss#a080605") == "http://news.example.com/2017/06/26.html#a080605"
     assert item_url("https://news.example.com/a#") == item_url("https://news.example.com/a") == "https://news.example.com/a"
     assert item_url("urn:x#y") == "urn:x#y" and item_url(None) is None
+
+
+@pytest.mark.parametrize("lead", [
+    "MOGADISHU, Somalia (CNA) — At least 100 people were killed when two car bombs exploded on Saturday.",
+    "SEOUL, Dec 30 (Reuters) - A passenger jet crash-landed at Muan airport, killing 179 people.",
+    "KABUL — Two suicide bombers attacked crowds outside the airport on Thursday.",
+])
+def test_a_paragraph_opening_with_a_dateline_is_the_story_not_a_standfirst(lead):
+    text = f"Headline of the story\n\n{lead}\n\nA second paragraph follows.\n\nAnd a third one."
+    layout = split_layout(RawDocument(kind="text", origin="a.txt", text=text))
+    assert layout.title == "Headline of the story" and layout.standfirst == ""
+    assert layout.body.startswith(lead)
+
+
+def test_a_short_second_paragraph_without_a_dateline_is_still_the_standfirst():
+    text = "Headline of the story\n\nA one-line summary of it.\n\nKABUL — The story begins here.\n\nIt goes on."
+    layout = split_layout(RawDocument(kind="text", origin="a.txt", text=text))
+    assert layout.standfirst == "A one-line summary of it." and layout.body.startswith("KABUL —")

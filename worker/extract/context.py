@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span
 
 from ..models import Figure, LocationSource, TextField
 
-Kind = Literal["country", "city", "facility"]
+Kind = Literal["country", "city", "facility", "region"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 # A place in these roles is who acts or whose something is, not where anything happens: "the
 # Pentagon said", "Washington wants", "US troops", "Iraq's army".
@@ -55,13 +55,13 @@ DATELINE_DASHES = ("—", "–", "-", "(", ",")
 MIN_SENTENCES = 5
 # The kinds a figure's place is looked for in, by what it counts, most wanted first.
 WANTED: dict[str, tuple[Kind, ...]] = {
-    "killed": ("facility", "city", "country"),
-    "injured": ("facility", "city", "country"),
-    "people": ("facility", "city", "country"),
-    "troops": ("country", "city", "facility"),
+    "killed": ("facility", "city", "country", "region"),
+    "injured": ("facility", "city", "country", "region"),
+    "people": ("facility", "city", "country", "region"),
+    "troops": ("country", "city", "facility", "region"),
     "money": ("country", "city"),
     "percent": ("country", "city"),
-    "other": ("country", "city", "facility"),
+    "other": ("country", "city", "facility", "region"),
 }
 # Between a figure and a place after it that is the figure's own: a few words and a preposition
 # ("some 2,700 for Hawaii", "500 troops in Tapa"), not another clause ("people that borders ...").
@@ -75,8 +75,8 @@ POINTERS: list[tuple[re.Pattern[str], tuple[Kind, ...]]] = [
     (re.compile(r"\b(?:the|that|this) (?:air ?base|airport|base|facility|camp|compound|outpost|garrison|tower|post|embassy|airfield|gate)\b", re.I), ("facility",)),
     (re.compile(r"\b(?:the|that|this) (?:capital|city|town|village)\b", re.I), ("city",)),
     (re.compile(r"\b(?:the|that|this) (?:country|kingdom|nation|republic)\b", re.I), ("country",)),
-    (re.compile(r"\b(?:the|that|this) (?:region|province|state|prefecture|island)\b", re.I), ("city", "country")),
-    (re.compile(r"\bthere\b", re.I), ("facility", "city", "country")),
+    (re.compile(r"\b(?:the|that|this) (?:region|province|state|prefecture|island)\b", re.I), ("city", "country", "region")),
+    (re.compile(r"\bthere\b", re.I), ("facility", "city", "country", "region")),
 ]
 
 
@@ -158,9 +158,10 @@ class ArticleContext:
         text = self.fields[figure.field]
         index = text.sentence_index(before[0].start)
         found = [p for p in reversed(before) if text.sentence_index(p.start) == index]
-        # "there" after "Britain will withdraw troops from Estonia, with 500 returning to Britain"
-        # is Estonia: who acts and where they go come after where it happens.
-        return sorted(found, key=lambda p: p.role in ("to", "nsubj"))
+        # "there" after "Germany will send 1,000 troops to Lithuania" is Lithuania, not Germany:
+        # who acts comes after where it happens (their own country is ruled out by the caller:
+        # "... from Estonia, with 500 returning to Britain" is Estonia for British troops).
+        return sorted(found, key=lambda p: p.role == "nsubj")
 
     def places_before(self, figure: Figure) -> list[PlaceMention]:
         """Every place of the figure's field before its sentence, the most recent first."""
@@ -241,6 +242,8 @@ def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool], is_city:
         return "country"
     if ent.label_ != "FAC" and is_city(canonical):
         return "city"
+    if ent.label_ == "LOC" and not re.search(r"\d", ent.text) and not {w.lower() for w in ent.text.split()} & FACILITY_WORDS:
+        return "region"  # "Europe", "the Middle East", "the Sahel": less specific than any country in it
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
     if ent.label_ == "FAC" or words & FACILITY_WORDS or re.search(r"\d", ent.text):
         return "facility"

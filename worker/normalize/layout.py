@@ -15,6 +15,9 @@ from .noise import split_noise
 MAX_STANDFIRST_CHARS = 400
 MAX_DERIVED_TITLE_CHARS = 120
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# A wire dateline opens the story's first paragraph, never a standfirst: "MOGADISHU, Somalia
+# (CNA) —", "SEOUL, Dec 30 (Reuters) -", "KABUL —".
+_DATELINE = re.compile(r"^[A-Z][A-Z .'’-]{1,40}(?:,[^—–\n.]{1,40})?\s*(?:\([^)\n]{1,30}\)\s*)?[—–-]{1,2}\s")
 
 
 class Layout(BaseModel):
@@ -32,7 +35,7 @@ def split_layout(raw: RawDocument) -> Layout:
     title = clean_line(raw.title) if raw.title else ""
     standfirst = clean_line(raw.standfirst) if raw.standfirst else ""
     if raw.kind == "text" and not title:
-        if len(kept) >= 3 and len(kept[1]) <= MAX_STANDFIRST_CHARS and not standfirst:
+        if len(kept) >= 3 and len(kept[1]) <= MAX_STANDFIRST_CHARS and not standfirst and not _DATELINE.match(kept[1]):
             title, standfirst, kept = kept[0], kept[1], kept[2:]
         elif len(kept) >= 2 or (kept and len(kept[0]) <= MAX_DERIVED_TITLE_CHARS):
             # A lone short line is a headline without a story, not a story.
