@@ -148,3 +148,16 @@ def test_an_amount_then_the_total_it_takes_the_force_to_is_one_change(extractor)
                                 "troops who already rotate through the country, taking the total to about 5,500.")
     assert ("troop_level_change", "United States", "Poland", 1000, 4500, 5500, None) in events
     assert not any(e[0] == "troop_level" for e in events)
+
+
+@pytest.mark.parametrize("text, value, place", [
+    # a place named only to say how far away something is, is not where it is
+    ("Gunmen killed 12 villagers in Djibo, about 200 km north of Ouagadougou, on Sunday.", 200, "Djibo"),
+    ("The 850 soldiers reached the camp at Tapa, some 80 kilometres east of Tallinn.", 80, "Tapa"),
+    # a unit is no place
+    ("Earlier this month 350 Royal Marines from 45 Commando flew to Poland.", 350, "Poland"),
+])
+def test_distances_and_units_are_no_place(extractor, text, value, place):
+    article = Article(id="t", title="", body=text, content_hash="h", origin="test:t")
+    [figure] = [f for f in extractor.extract(article).figures if f.value == value]
+    assert figure.location == place

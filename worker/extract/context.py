@@ -23,6 +23,7 @@ from typing import Literal
 from spacy.tokens import Doc, Span
 
 from ..models import Figure, LocationSource, TextField
+from .places import names_no_setting
 
 Kind = Literal["country", "city", "facility", "region"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
@@ -192,7 +193,7 @@ def build_context(
         dateline_end = _dateline_end(doc.text) if base == 0 else None
         for ent in doc.ents:
             in_dateline = dateline_end is not None and ent.end_char <= dateline_end
-            if not _is_place(ent):
+            if not _is_place(ent) or names_no_setting(ent):
                 continue
             if not (canonical := resolve(ent.text)):
                 continue

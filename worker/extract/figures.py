@@ -13,6 +13,7 @@ from spacy.tokens import Doc, Span, Token
 from ..models import Figure, FigureCategory, FigureRole, Qualifier, TextField
 from . import lexicon
 from .numbers import SCALES, SUFFIXES, is_number_word, is_vague, parse_number
+from .places import names_no_setting
 
 NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
@@ -84,7 +85,7 @@ def find_figures(doc: Doc, field: TextField = "body", base: int = 0,
     # Span.ents scans every entity of the doc; bucketing once keeps long texts linear.
     places: dict[int, list[Span]] = {}
     for ent in doc.ents:
-        if ent.label_ in PLACE_ENTS:
+        if ent.label_ in PLACE_ENTS and not names_no_setting(ent):
             places.setdefault(ent.sent.start, []).append(ent)
     last: Found | None = None
     last_place: str | None = None

@@ -9,6 +9,8 @@ alias. The returned spans replace the entities they overlap.
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc, Span
 
 from .canonical import Canonicalizer, key
@@ -178,3 +180,21 @@ def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]
         if token.head.lower_ in PLACE_PREPOSITIONS or key(token.text) in canon.cities:
             out.append(Span(doc, ent.start, ent.end, label="GPE"))
     return out
+
+
+# Units tagged as places: "45 Commando", "the 1st Battalion", "2nd Cavalry Regiment".
+UNIT_WORDS = {"battalion", "brigade", "commando", "regiment", "division", "corps", "squadron", "platoon",
+              "battlegroup"}
+# A place that only measures a distance from it: "a base at El Baraf, about 100 miles north of
+# Mogadishu", "Tapa, some 80 kilometres east of Tallinn".
+_DISTANCE_FROM = re.compile(r"\b(?:miles?|mi|kilomet(?:er|re)s?|km|metres?|meters?)\s+(?:[a-z-]+\s+){0,2}"
+                            r"(?:of|from)\s+(?:the\s+)?$", re.I)
+
+
+def names_no_setting(ent: Span) -> bool:
+    """A place-labelled name that says where nothing is: a military unit, or a place named only
+    to measure a distance from."""
+    if {w.lower() for w in ent.text.split()} & UNIT_WORDS:
+        return True
+    before = ent.doc.text[max(0, ent.start_char - 40) : ent.start_char]
+    return bool(_DISTANCE_FROM.search(before))
