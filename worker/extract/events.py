@@ -130,7 +130,8 @@ def _sentences_before(body: str, figure: Figure) -> list[str]:
     at = figure.start - max(figure.sentence.find(figure.text), 0)
     if body[at : at + len(figure.sentence)] != figure.sentence:
         return []  # the figure's sentence was cut to a window: its start is not known here
-    paragraph = body[body.rfind("\n\n", 0, at) + 1 : at].strip()
+    # At most the last 1,000 characters: a body with no paragraph breaks stays linear.
+    paragraph = body[max(body.rfind("\n\n", max(0, at - 1000), at) + 1, at - 1000, 0) : at].strip()
     return [s for s in reversed(re.split(r"(?<=[.!?])\s+(?=[A-Z\"“])", paragraph)) if s]
 
 

@@ -767,8 +767,11 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
             return "change"  # "3,000 troops were cut"
     if verbs and _before_then(verbs[0]):
         return "previous_level"  # "France had about 2,400 troops there", "200 had been stationed"
-    already = any(t.lower_ == "already" for t in (*(verbs[0].children if verbs else ()), *arg.subtree))
-    if already and _TOTAL_RAISED.search(doc[c.end : doc[c.start].sent.end].text):
+    # Bounded reads: a "sentence" of a thousand numbers must stay linear.
+    near = [*(verbs[0].children if verbs else ()), *arg.children,
+            *(t for r in arg.children if r.dep_ == "relcl" for t in r.children)]
+    already = any(t.lower_ == "already" for t in near)
+    if already and _TOTAL_RAISED.search(doc[c.end : min(c.end + 40, doc[c.start].sent.end)].text):
         # "4,500 are already there, and the addition would raise the total to 5,500", "will join
         # 4,500 troops who already rotate through the country, taking the total to 5,500"
         return "previous_level"

@@ -196,5 +196,6 @@ def names_no_setting(ent: Span) -> bool:
     to measure a distance from."""
     if {w.lower() for w in ent.text.split()} & UNIT_WORDS:
         return True
-    before = ent.doc.text[max(0, ent.start_char - 40) : ent.start_char]
-    return bool(_DISTANCE_FROM.search(before))
+    # The few tokens before it, not doc.text: that is rebuilt on every access.
+    before = ent.doc[max(0, ent.start - 6) : ent.start].text
+    return bool(_DISTANCE_FROM.search(before + " " if before else ""))
