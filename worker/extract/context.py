@@ -23,7 +23,7 @@ from typing import Literal
 from spacy.tokens import Doc, Span
 
 from ..models import Figure, LocationSource, TextField
-from .places import names_no_setting
+from .places import PLACE_PREPOSITIONS, names_no_setting
 
 Kind = Literal["country", "city", "facility", "region"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
@@ -197,10 +197,11 @@ def build_context(
                 continue
             if not (canonical := resolve(ent.text)):
                 continue
-            # A capital that only starts a sentence ("Gunmen opened fire") is a place only if the
-            # article names it elsewhere too ("Guam ...", then "on Guam").
-            doubtful = (ent.start == ent.sent.start and len(ent) == 1 and not in_dateline
-                        and not (is_country(canonical) or is_city(canonical)))
+            # A one-word name no gazetteer knows, that starts a sentence ("Gunmen opened fire") or
+            # that no place word stands by ("Erdogan condemned"), is a place only if the article
+            # names it elsewhere too ("Guam ...", then "on Guam").
+            doubtful = (len(ent) == 1 and not in_dateline and not (is_country(canonical) or is_city(canonical))
+                        and (ent.start == ent.sent.start or not _after_place_word(ent)))
             named, kind = _with_place_noun(ent, canonical, is_country, is_city)
             mention = PlaceMention(named, base + ent.start_char, kind, _role(ent))
             if doubtful:
@@ -226,6 +227,14 @@ def build_context(
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
     return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body))
+
+
+def _after_place_word(ent: Span) -> bool:
+    """"in Tapa", "at Gao", "Tapa camp": a word before or after says it is a place."""
+    doc = ent.doc
+    before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+    after = doc[ent.end].lemma_.lower() if ent.end < len(doc) else ""
+    return before in PLACE_PREPOSITIONS | {"at", "to", "on"} or after in PLACE_OR_PART_NOUNS | FACILITY_WORDS
 
 
 def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool],
