@@ -230,6 +230,39 @@ def test_facets_count_articles_in_the_whole_match(loaded):
     assert {f.value: f.count for f in narrowed["source"]} == {"Wire": 1}
 
 
+def test_counting_stops_at_the_bound_and_says_at_least(loaded, monkeypatch):
+    from worker.store import es_query, sqlite_query
+
+    monkeypatch.setattr(sqlite_query, "COUNT_BOUND", 2)
+    monkeypatch.setattr(sqlite_query, "FACET_BOUND", 1)  # below the bound: ranking alone cannot tell the total
+    monkeypatch.setattr(es_query, "COUNT_BOUND", 2)
+    bounded = loaded.search(SearchQuery(size=1))
+    assert (bounded.total, bounded.total_relation) == (2, "gte")
+    assert len(bounded.hits) == 1
+    exact = loaded.search(SearchQuery(text="troops", size=1))
+    assert (exact.total, exact.total_relation) == (2, "eq")
+
+
+def test_equal_scores_list_newest_first_across_pages(store):
+    same = [_article(f"same-{d}", "Troops rotate", "Troops rotate home.", published=f"2021-0{d}-01") for d in (3, 1, 2)]
+    store.upsert(same)
+    first, second = store.search(SearchQuery(text="troops", size=2)), store.search(SearchQuery(text="troops", size=2, offset=2))
+    assert _ids(first) + _ids(second) == ["same-3", "same-2", "same-1"]
+
+
+def test_sqlite_facets_over_many_matches_count_the_best_ranked_and_say_so(tmp_path, monkeypatch):
+    from worker.store import SqliteStore, sqlite_query
+
+    store = SqliteStore(tmp_path / "store.db")
+    store.upsert(ALL)
+    monkeypatch.setattr(sqlite_query, "FACET_BOUND", 2)
+    result = store.search(SearchQuery())  # newest first: RANGE, IRAQ (both Wire), then MIXED
+    assert result.facets_top == 2 and result.total == 3
+    assert {f.value: f.count for f in result.facets["source"]} == {"Wire": 2}
+    assert store.search(SearchQuery(source="Wire")).facets_top is None  # two matches: every one counted
+    store.close()
+
+
 def test_failures_are_recorded_and_shown_newest_first(store):
     store.record_failures([
         Failure(origin="a.json", reason="malformed JSON", stage="read", at=datetime(2021, 1, 1, tzinfo=timezone.utc)),

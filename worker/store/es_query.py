@@ -27,6 +27,8 @@ PLACE_LABELS = ["GPE", "LOC"]
 # What a hit is built from; the long texts and entities stay on the server.
 HIT_SOURCE_EXCLUDES = ["body", "standfirst", "entities"]
 NEWEST_FIRST = {"published_at": {"order": "desc", "missing": "_last"}}
+# Counting stops here (track_total_hits), as in SQLite: past it the total is "at least".
+COUNT_BOUND = 10_000
 
 
 def terms(text: str) -> list[str]:
@@ -47,7 +49,7 @@ def compile_query(query: SearchQuery) -> dict[str, Any]:
         "sort": ([{"_score": "desc"}, NEWEST_FIRST] if words else [NEWEST_FIRST, {"ingested_at": "desc"}]) + [{"id": "asc"}],
         "from": query.offset,
         "size": query.size,
-        "track_total_hits": True,
+        "track_total_hits": COUNT_BOUND,
         "track_scores": bool(words),
         "_source": {"excludes": HIT_SOURCE_EXCLUDES},
     }
@@ -158,7 +160,8 @@ def to_result(query: SearchQuery, body: dict[str, Any]) -> SearchResult:
     ranked = bool(terms(query.text))
     hits = [_hit(h, ranked) for h in body["hits"]["hits"]]
     facets = _facets(body.get("aggregations", {})) if query.facets else {}
-    return SearchResult(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
+    total = body["hits"]["total"]
+    return SearchResult(total=total["value"], total_relation=total.get("relation", "eq"), hits=hits, facets=facets)
 
 
 def _hit(hit: dict[str, Any], ranked: bool) -> SearchHit:
