@@ -125,6 +125,8 @@ CREATE TABLE IF NOT EXISTS event_records (
 );
 CREATE INDEX IF NOT EXISTS event_records_grp ON event_records (grp);
 CREATE INDEX IF NOT EXISTS event_records_date ON event_records (date);
+-- `events --location X`: the place's records in date order, read up to the page.
+CREATE INDEX IF NOT EXISTS event_records_location ON event_records (location, date, key);
 CREATE TABLE IF NOT EXISTS event_record_articles (
     key TEXT NOT NULL,
     article_id TEXT NOT NULL

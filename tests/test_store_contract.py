@@ -534,3 +534,17 @@ def test_a_full_disk_is_the_stores_fault_not_the_documents(tmp_path):
     assert store.get("a0") is None and store.get("first") is not None
     assert [o.status for o in store.upsert(big)] == ["created"] * 5
     store.close()
+
+
+def test_event_listing_is_dated_oldest_first_then_undated_and_stops_at_the_size(store, extractor_free_ingest):
+    def report(id_, value, day):
+        date = datetime(2021, 1, day, tzinfo=timezone.utc) if day else None
+        event = EventMention(type="troop_level", key=f"k-{id_}", actor="United States", location="Iraq", value=value,
+                             date=date, sentence=f"{value} troops in Iraq.")
+        return _article(id_, f"Level {value}", f"{value} US troops are in Iraq, officials said of {id_}.",
+                        published=f"2021-01-{day:02d}" if day else None, events=[event])
+
+    extractor_free_ingest(store, [report("undated", 900, None), report("later", 2500, 20), report("earlier", 5000, 2)])
+    listed = store.search_events(EventQuery(location="iraq"))
+    assert [(r.value, r.date is None) for r in listed] == [(5000, False), (2500, False), (900, True)]
+    assert [r.value for r in store.search_events(EventQuery(location="Iraq", size=2))] == [5000, 2500]
