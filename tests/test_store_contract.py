@@ -250,6 +250,20 @@ def test_equal_scores_list_newest_first_across_pages(store):
     assert _ids(first) + _ids(second) == ["same-3", "same-2", "same-1"]
 
 
+def test_deep_page_past_the_search_window(store, monkeypatch, request):
+    """Pages beyond Elasticsearch's from+size window (10,000) are reached with search_after."""
+    from worker.store import es_query
+
+    if store.kind == "elasticsearch" and request.getfixturevalue("es_cluster").osmem:
+        pytest.skip("osmem-server has no point-in-time, which a deep page walks in (real Elasticsearch has)")
+    monkeypatch.setattr(es_query, "MAX_WINDOW", 2)
+    store.upsert([_article(f"deep-{d}", f"Troops {d}", "Troops rotate home.", published=f"2021-0{d}-01")
+                  for d in range(1, 6)])
+    assert _ids(store.search(SearchQuery(size=2, offset=3))) == ["deep-2", "deep-1"]
+    assert _ids(store.search(SearchQuery(text="troops", size=1, offset=4))) == [
+        _ids(store.search(SearchQuery(text="troops", size=5)))[4]]
+
+
 def test_sqlite_facets_over_many_matches_count_the_best_ranked_and_say_so(tmp_path, monkeypatch):
     from worker.store import SqliteStore, sqlite_query
 
