@@ -77,7 +77,7 @@ def _vary(text: str, rng: random.Random) -> str:
     return _NUMBER.sub(other, text)
 
 
-def _figures(rng: random.Random, body: str) -> list[Figure]:
+def _figures(rng: random.Random, body: str, places: list[str] = PLACES) -> list[Figure]:
     figures = []
     for _ in range(rng.randint(2, 8)):
         value = float(rng.choice([rng.randint(1, 99), rng.randint(100, 5000), rng.randint(5000, 100_000)]))
@@ -86,21 +86,24 @@ def _figures(rng: random.Random, body: str) -> list[Figure]:
         figures.append(Figure(
             value=value, value_max=value * 1.5 if qualifier == "range" else None, text=f"{value:,.0f}",
             counts=rng.choice(["US service members", "troops", "people", "civilians", "dollars"]),
-            category=rng.choice(CATEGORIES), qualifier=qualifier, location=rng.choice(PLACES + [None]),
+            category=rng.choice(CATEGORIES), qualifier=qualifier, location=rng.choice(places + [None]),
             role=rng.choice(["level", "change", "previous_level", "other"]), sentence=body[start : start + 160],
             start=start, end=start + 5,
         ))
     return figures
 
 
-def _events(rng: random.Random, published: datetime) -> list[EventMention]:
+def _events(rng: random.Random, published: datetime, places: list[str] = PLACES,
+            changes_to_level: bool = False) -> list[EventMention]:
+    """``changes_to_level``: a change states the level it reaches (bench/search.py's rollup)."""
     events = []
     for _ in range(rng.randint(0, 2)):
-        place, value = rng.choice(PLACES), float(rng.randint(100, 5000))
+        place, value = rng.choice(places), float(rng.randint(100, 5000))
         kind = rng.choice(["troop_level", "troop_level_change", "casualties"])
+        to_value = value if changes_to_level and kind == "troop_level_change" else None
         events.append(EventMention(
             type=kind, key=f"{kind}:us:{place.lower()}:{value:.0f}:{published:%Y-%m}", actor="United States",
-            location=place, value=value, date=published, sentence=f"{value:,.0f} in {place}.",
+            location=place, value=value, to_value=to_value, date=published, sentence=f"{value:,.0f} in {place}.",
         ))
     return events
 

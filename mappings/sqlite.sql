@@ -19,7 +19,29 @@ CREATE TABLE IF NOT EXISTS articles (
     doc TEXT NOT NULL               -- the whole Article as JSON, returned by get()
 );
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published_at);
-CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
+-- Search reads rowid sets from these, never the wide rows (worker/store/sqlite_query.py filters).
+DROP INDEX IF EXISTS articles_source;
+CREATE INDEX IF NOT EXISTS articles_source_published ON articles (source, published_at);
+CREATE INDEX IF NOT EXISTS articles_duplicate_of ON articles (duplicate_of);
+
+-- Each article's publication time by rowid, narrow: search ranks every match by score, then
+-- newest first, and reading published_at from the articles rows (whole documents) would cost
+-- more than the ranking itself. Kept by the triggers below; filled once for older stores.
+CREATE TABLE IF NOT EXISTS article_dates (
+    rowid INTEGER PRIMARY KEY,      -- articles.rowid
+    published_at TEXT
+);
+INSERT OR IGNORE INTO article_dates (rowid, published_at)
+    SELECT rowid, published_at FROM articles WHERE NOT EXISTS (SELECT 1 FROM article_dates);
+CREATE TRIGGER IF NOT EXISTS article_dates_insert AFTER INSERT ON articles BEGIN
+    INSERT OR REPLACE INTO article_dates (rowid, published_at) VALUES (new.rowid, new.published_at);
+END;
+CREATE TRIGGER IF NOT EXISTS article_dates_update AFTER UPDATE OF published_at ON articles BEGIN
+    UPDATE article_dates SET published_at = new.published_at WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS article_dates_delete AFTER DELETE ON articles BEGIN
+    DELETE FROM article_dates WHERE rowid = old.rowid;
+END;
 
 -- Words: title, standfirst and body, stemmed; rowid = articles.rowid.
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
@@ -103,6 +125,8 @@ CREATE TABLE IF NOT EXISTS event_records (
 );
 CREATE INDEX IF NOT EXISTS event_records_grp ON event_records (grp);
 CREATE INDEX IF NOT EXISTS event_records_date ON event_records (date);
+-- `events --location X`: the place's records in date order, read up to the page.
+CREATE INDEX IF NOT EXISTS event_records_location ON event_records (location, date, key);
 CREATE TABLE IF NOT EXISTS event_record_articles (
     key TEXT NOT NULL,
     article_id TEXT NOT NULL

@@ -165,3 +165,17 @@ def test_console_script_runs_the_readme_flow(tmp_path):
     subprocess.run([str(exe), "ingest", str(SEEDS)], check=True, env=env, cwd=tmp_path, capture_output=True)
     out = subprocess.run([str(exe), "search", "troop drawdown"], check=True, env=env, cwd=tmp_path, capture_output=True, text=True)
     assert "US reduction of troops in Iraq is complete" in out.stdout
+
+
+def test_search_output_says_when_counting_and_facets_stopped_short():
+    from worker.cli import render
+    from worker.models import FacetCount, SearchHit, SearchResult
+
+    hit = SearchHit(id="a", score=1.0, title="Troops")
+    bounded = SearchResult(total=10_000, total_relation="gte", hits=[hit], facets={"source": [FacetCount(value="Wire", count=1000)]},
+                           facets_top=1000)
+    out = render.search_result(bounded, color=False)
+    assert out.startswith("10,000+ articles match; showing 1:")
+    assert "Facets (of the best 1,000 matches):" in out
+    exact = render.search_result(SearchResult(total=3, hits=[hit], facets={"source": [FacetCount(value="Wire", count=3)]}), color=False)
+    assert exact.startswith("3 articles match") and "Facets:" in exact

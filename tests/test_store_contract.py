@@ -230,6 +230,53 @@ def test_facets_count_articles_in_the_whole_match(loaded):
     assert {f.value: f.count for f in narrowed["source"]} == {"Wire": 1}
 
 
+def test_counting_stops_at_the_bound_and_says_at_least(loaded, monkeypatch):
+    from worker.store import es_query, sqlite_query
+
+    monkeypatch.setattr(sqlite_query, "COUNT_BOUND", 2)
+    monkeypatch.setattr(sqlite_query, "FACET_BOUND", 1)  # below the bound: ranking alone cannot tell the total
+    monkeypatch.setattr(es_query, "COUNT_BOUND", 2)
+    bounded = loaded.search(SearchQuery(size=1))
+    assert (bounded.total, bounded.total_relation) == (2, "gte")
+    assert len(bounded.hits) == 1
+    exact = loaded.search(SearchQuery(text="troops", size=1))
+    assert (exact.total, exact.total_relation) == (2, "eq")
+
+
+def test_equal_scores_list_newest_first_across_pages(store):
+    same = [_article(f"same-{d}", "Troops rotate", "Troops rotate home.", published=f"2021-0{d}-01") for d in (3, 1, 2)]
+    store.upsert(same)
+    first, second = store.search(SearchQuery(text="troops", size=2)), store.search(SearchQuery(text="troops", size=2, offset=2))
+    assert _ids(first) + _ids(second) == ["same-3", "same-2", "same-1"]
+
+
+def test_deep_page_past_the_search_window(store, monkeypatch, request):
+    """Pages beyond Elasticsearch's from+size window (10,000) are reached with search_after."""
+    from worker.store import es_query
+
+    if store.kind == "elasticsearch" and request.getfixturevalue("es_cluster").osmem:
+        pytest.skip("osmem-server has no point-in-time, which a deep page walks in (real Elasticsearch has)")
+    monkeypatch.setattr(es_query, "MAX_WINDOW", 2)
+    store.upsert([_article(f"deep-{d}", f"Troops {d}", "Troops rotate home.", published=f"2021-0{d}-01")
+                  for d in range(1, 6)])
+    assert _ids(store.search(SearchQuery(size=2, offset=3))) == ["deep-2", "deep-1"]
+    assert _ids(store.search(SearchQuery(text="troops", size=1, offset=4))) == [
+        _ids(store.search(SearchQuery(text="troops", size=5)))[4]]
+
+
+def test_sqlite_facets_over_many_matches_count_the_best_ranked_and_say_so(tmp_path, monkeypatch):
+    from worker.store import SqliteStore, sqlite_query
+
+    store = SqliteStore(tmp_path / "store.db")
+    store.upsert(ALL)
+    monkeypatch.setattr(sqlite_query, "FACET_BOUND", 2)
+    result = store.search(SearchQuery())  # newest first: RANGE, IRAQ (both Wire), then MIXED
+    assert result.facets_top == 2 and result.total == 3
+    assert {f.value: f.count for f in result.facets["source"]} == {"Wire": 2}
+    assert store.search(SearchQuery(source="Wire")).facets_top is None  # two matches: every one counted
+    store.close()
+
+
 def test_failures_are_recorded_and_shown_newest_first(store):
     store.record_failures([
         Failure(origin="a.json", reason="malformed JSON", stage="read", at=datetime(2021, 1, 1, tzinfo=timezone.utc)),
@@ -501,3 +548,17 @@ def test_a_full_disk_is_the_stores_fault_not_the_documents(tmp_path):
     assert store.get("a0") is None and store.get("first") is not None
     assert [o.status for o in store.upsert(big)] == ["created"] * 5
     store.close()
+
+
+def test_event_listing_is_dated_oldest_first_then_undated_and_stops_at_the_size(store, extractor_free_ingest):
+    def report(id_, value, day):
+        date = datetime(2021, 1, day, tzinfo=timezone.utc) if day else None
+        event = EventMention(type="troop_level", key=f"k-{id_}", actor="United States", location="Iraq", value=value,
+                             date=date, sentence=f"{value} troops in Iraq.")
+        return _article(id_, f"Level {value}", f"{value} US troops are in Iraq, officials said of {id_}.",
+                        published=f"2021-01-{day:02d}" if day else None, events=[event])
+
+    extractor_free_ingest(store, [report("undated", 900, None), report("later", 2500, 20), report("earlier", 5000, 2)])
+    listed = store.search_events(EventQuery(location="iraq"))
+    assert [(r.value, r.date is None) for r in listed] == [(5000, False), (2500, False), (900, True)]
+    assert [r.value for r in store.search_events(EventQuery(location="Iraq", size=2))] == [5000, 2500]

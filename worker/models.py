@@ -283,9 +283,13 @@ class FacetCount(Contract):
 
 
 class SearchResult(Contract):
-    total: int
+    total: int = Field(description="articles matching; with total_relation gte, at least this many")
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]] = {}
+    total_relation: Literal["eq", "gte"] = Field(
+        default="eq", description="eq: total is exact; gte: counting stopped at total (shown as '10,000+')")
+    facets_top: int | None = Field(
+        default=None, description="when set, the facets count the best-ranked this many matches, not every match")
 
 
 class StoreStats(Contract):

@@ -52,8 +52,8 @@ def report_summary(report: BatchReport, mode: str) -> str:
 
 def search_result(result: SearchResult, color: bool) -> str:
     if not result.hits:
-        return f"No articles match ({result.total} total)."
-    lines = [f"{result.total} article{'s' if result.total != 1 else ''} match; showing {len(result.hits)}:"]
+        return f"No articles match ({_total(result)} total)."
+    lines = [f"{_total(result)} article{'s' if result.total != 1 else ''} match; showing {len(result.hits)}:"]
     for number, hit in enumerate(result.hits, start=1):
         title = click.style(hit.title, bold=True) if color else hit.title
         lines.append(f"\n{number}. {title}")
@@ -74,8 +74,14 @@ def search_result(result: SearchResult, color: bool) -> str:
         if counts
     ]
     if facet_lines:
-        lines += ["", "Facets:", *facet_lines]
+        scope = f" (of the best {result.facets_top:,} matches)" if result.facets_top else ""
+        lines += ["", f"Facets{scope}:", *facet_lines]
     return "\n".join(lines)
+
+
+def _total(result: SearchResult) -> str:
+    """"10,000+" when the store stopped counting there (total_relation gte)."""
+    return f"{result.total:,}+" if result.total_relation == "gte" else str(result.total)
 
 
 def article(doc: Article, width: int = 88) -> str:

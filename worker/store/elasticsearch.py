@@ -26,7 +26,7 @@ from ..duplicates import Signature
 from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchHit, SearchQuery, SearchResult, StoreStats
 from ..rollup import Group, Mention, Window
 from ..settings import DEFAULT_MAPPINGS_DIR, ElasticsearchSettings
-from . import es_bulk, es_events, es_generations, es_query
+from . import es_bulk, es_events, es_generations, es_pages, es_query
 from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from .es_client import make_client, where
 from .es_errors import reason, translated
@@ -142,7 +142,10 @@ class ElasticsearchStore(ArticleStore):
 
     def search(self, query: SearchQuery) -> SearchResult:
         with translated("searching", self.where):
-            body = self.client.search(index=self.articles.read_alias, body=es_query.compile_query(query)).body
+            if es_pages.is_deep(query):
+                body = es_pages.deep_page(self.client, self.articles.read_alias, query)
+            else:
+                body = self.client.search(index=self.articles.read_alias, body=es_query.compile_query(query)).body
         result = es_query.to_result(query, body)
         return result.model_copy(update={"hits": self._with_links(result.hits)})
 

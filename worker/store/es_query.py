@@ -27,6 +27,11 @@ PLACE_LABELS = ["GPE", "LOC"]
 # What a hit is built from; the long texts and entities stay on the server.
 HIT_SOURCE_EXCLUDES = ["body", "standfirst", "entities"]
 NEWEST_FIRST = {"published_at": {"order": "desc", "missing": "_last"}}
+# Counting stops here (track_total_hits), as in SQLite: past it the total is "at least".
+COUNT_BOUND = 10_000
+# from + size may not pass index.max_result_window (10,000 by default): deeper pages are
+# walked with search_after (worker/store/es_pages.py), skipping in chunks this large.
+MAX_WINDOW = 10_000
 
 
 def terms(text: str) -> list[str]:
@@ -39,18 +44,31 @@ def terms(text: str) -> list[str]:
     return found
 
 
-def compile_query(query: SearchQuery) -> dict[str, Any]:
-    """The request body for ``_search`` on the articles' read alias."""
+def _sort(words: list[str]) -> list[dict[str, Any]]:
+    # Ends with the unique id: search_after needs a total order.
+    return ([{"_score": "desc"}, NEWEST_FIRST] if words else [NEWEST_FIRST, {"ingested_at": "desc"}]) + [{"id": "asc"}]
+
+
+def compile_query(query: SearchQuery, after: list[Any] | None = None) -> dict[str, Any]:
+    """The request body for ``_search`` on the articles' read alias; with ``after`` (the sort
+    values of the hit before the page), the page that follows it instead of ``from``.
+
+    Highlights and inner hits are fetch-phase work: Elasticsearch computes them for the hits
+    returned only, so they cost the page, not the matches.
+    """
     words = terms(query.text)
     body: dict[str, Any] = {
         "query": {"bool": {"must": [_text(t) for t in words], "filter": filters(query)}},
-        "sort": ([{"_score": "desc"}, NEWEST_FIRST] if words else [NEWEST_FIRST, {"ingested_at": "desc"}]) + [{"id": "asc"}],
-        "from": query.offset,
+        "sort": _sort(words),
         "size": query.size,
-        "track_total_hits": True,
+        "track_total_hits": COUNT_BOUND,
         "track_scores": bool(words),
         "_source": {"excludes": HIT_SOURCE_EXCLUDES},
     }
+    if after is None:
+        body["from"] = query.offset
+    else:
+        body["search_after"] = after
     if words:
         body["highlight"] = {
             "pre_tags": ["<em>"],
@@ -59,6 +77,19 @@ def compile_query(query: SearchQuery) -> dict[str, Any]:
         }
     if query.facets:
         body["aggs"] = facet_aggs()
+    return body
+
+
+def compile_skip(query: SearchQuery, size: int, after: list[Any] | None) -> dict[str, Any]:
+    """A chunk of hits to step over on the way to a deep page: sort values only (no source,
+    highlights, inner hits, aggregations or total)."""
+    words = terms(query.text)
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [_text(t) for t in words], "filter": filters(query, inner_hits=False)}},
+        "sort": _sort(words), "size": size, "track_total_hits": False, "_source": False,
+    }
+    if after is not None:
+        body["search_after"] = after
     return body
 
 
@@ -96,15 +127,16 @@ def figure_conditions(query: SearchQuery) -> list[dict[str, Any]]:
     return c
 
 
-def filters(query: SearchQuery) -> list[dict[str, Any]]:
-    """Everything but the words, as filters (no effect on the score)."""
+def filters(query: SearchQuery, inner_hits: bool = True) -> list[dict[str, Any]]:
+    """Everything but the words, as filters (no effect on the score); ``inner_hits`` names the
+    figures that matched (wanted for the page, not for hits only stepped over)."""
     f: list[dict[str, Any]] = []
     if query.entity:
         f.append(_nested("entities", [{"bool": {"minimum_should_match": 1, "should": [
             _same("entities.canonical", query.entity), _same("entities.text", query.entity)]}}]))
     if query.filters_figures:
-        inner = {"name": MATCHED_FIGURES, "size": MAX_MATCHED_FIGURES, "_source": False}
-        f.append(_nested("figures", figure_conditions(query), inner_hits=inner))
+        inner = {"inner_hits": {"name": MATCHED_FIGURES, "size": MAX_MATCHED_FIGURES, "_source": False}} if inner_hits else {}
+        f.append(_nested("figures", figure_conditions(query), **inner))
     elif query.location:
         f.append({"bool": {"minimum_should_match": 1, "should": [
             _nested("figures", [_same("figures.location", query.location)]),
@@ -158,7 +190,8 @@ def to_result(query: SearchQuery, body: dict[str, Any]) -> SearchResult:
     ranked = bool(terms(query.text))
     hits = [_hit(h, ranked) for h in body["hits"]["hits"]]
     facets = _facets(body.get("aggregations", {})) if query.facets else {}
-    return SearchResult(total=body["hits"]["total"]["value"], hits=hits, facets=facets)
+    total = body["hits"]["total"]
+    return SearchResult(total=total["value"], total_relation=total.get("relation", "eq"), hits=hits, facets=facets)
 
 
 def _hit(hit: dict[str, Any], ranked: bool) -> SearchHit:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError, TransientStoreError
 from ..duplicates import Signature
-from ..models import (Article, EventQuery, EventRecord, FacetCount, Failure, IndexOutcome, SearchHit, SearchQuery,
-                      SearchResult, StoreStats)
+from ..models import (Article, EventQuery, EventRecord, Failure, IndexOutcome, SearchQuery, SearchResult,
+                      StoreStats)
 from ..rollup import Group, Mention, Window, recompute
 from . import sqlite_events as ev
 from . import sqlite_query as q
+from . import sqlite_search
 from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
@@ -157,18 +157,9 @@ class SqliteStore(ArticleStore):
 
     def search(self, query: SearchQuery) -> SearchResult:
         try:
-            sql, params = q.total(query)
-            total = self.conn.execute(sql, params).fetchone()[0]
-            sql, params = q.page(query)
-            rows = self.conn.execute(sql, params).fetchall()
-            shown = self._matched_figures(query, [r[0] for r in rows]) if query.filters_figures else {}
-            hits = [_hit(Article.model_validate_json(doc), score, snippet, shown.get(rowid, []))
-                    for rowid, doc, score, snippet in rows]
-            hits = self._with_links(hits)
-            facets = self._facets(query) if query.facets else {}
+            return sqlite_search.search(self.conn, query)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed on {self.path}: {exc}") from None
-        return SearchResult(total=total, hits=hits, facets=facets)
 
     def record_failures(self, failures: Sequence[Failure]) -> None:
         if not failures:
@@ -416,41 +407,3 @@ class SqliteStore(ArticleStore):
             [(rowid, e.type, e.key, e.actor, e.location, e.value, e.from_value, e.to_value,
               q.iso(e.date) if e.date else None) for e in article.events],
         )
-
-    def _with_links(self, hits: list[SearchHit]) -> list[SearchHit]:
-        """Rollup keys and near-copies of each hit."""
-        ids = [h.id for h in hits]
-        keys, copies = ev.event_keys_of(self.conn, ids), ev.duplicates_of(self.conn, ids)
-        return [h.model_copy(update={"event_keys": keys.get(h.id, h.event_keys), "duplicates": copies.get(h.id, [])})
-                for h in hits]
-
-    def _matched_figures(self, query: SearchQuery, rowids: list[int]) -> dict[int, list[int]]:
-        if not rowids:
-            return {}
-        sql, params = q.hit_figures(query, rowids)
-        shown: dict[int, list[int]] = defaultdict(list)
-        for rowid, ord_ in self.conn.execute(sql, params):
-            shown[rowid].append(ord_)
-        return shown
-
-    def _facets(self, query: SearchQuery) -> dict[str, list[FacetCount]]:
-        return {
-            name: [FacetCount(value=str(v), count=n) for v, n in self.conn.execute(sql, params)]
-            for name, (sql, params) in q.facets(query).items()
-        }
-
-
-def _hit(article: Article, score: float, snippet: str | None, figure_ords: list[int]) -> SearchHit:
-    return SearchHit(
-        id=article.id,
-        score=round(score, 4),
-        title=article.title,
-        source=article.source,
-        url=article.url,
-        published_at=article.published_at,
-        highlights=[snippet] if snippet else [],
-        figures=[article.figures[i] for i in figure_ords if i < len(article.figures)],
-        event_keys=sorted({e.key for e in article.events}),
-        duplicate_of=article.duplicate_of,
-    )
-

@@ -161,9 +161,18 @@ def search_events(conn: sqlite3.Connection, query: EventQuery) -> list[EventReco
         # Words are matched as written: "%" and "_" are not wildcards here.
         where.append("instr(lower(search_text), ?) > 0")
         params.append(word.lower())
-    rows = conn.execute(f"SELECT doc FROM event_records WHERE {' AND '.join(where)} "
-                        "ORDER BY date IS NULL, date, key LIMIT ?", (*params, query.size))
-    return [EventRecord.model_validate_json(doc) for (doc,) in rows]
+    # Dated records first, oldest first, then the undated: two ordered reads that stop at the
+    # page (event_records_location / event_records_date give the order), not one sort of every
+    # record of the place.
+    condition = " AND ".join(where)
+    docs = [doc for (doc,) in conn.execute(
+        f"SELECT doc FROM event_records WHERE {condition} AND date IS NOT NULL ORDER BY date, key LIMIT ?",
+        (*params, query.size))]
+    if len(docs) < query.size:
+        docs += [doc for (doc,) in conn.execute(
+            f"SELECT doc FROM event_records WHERE {condition} AND date IS NULL ORDER BY key LIMIT ?",
+            (*params, query.size - len(docs)))]
+    return [EventRecord.model_validate_json(doc) for doc in docs]
 
 
 def get_event(conn: sqlite3.Connection, key: str) -> EventRecord | None:

@@ -14,6 +14,12 @@ _PHRASE_OR_WORD = re.compile(r'"([^"]+)"|(\w+)', re.UNICODE)
 BM25 = "bm25(articles_fts, 8.0, 3.0, 1.0)"
 SNIPPET = "snippet(articles_fts, -1, '<em>', '</em>', '…', 24)"
 FACET_SIZE = 10
+# Counting stops here, as Elasticsearch's default track_total_hits does: past it the total is
+# "at least" (SearchResult.total_relation "gte"), which a person reads as "10,000+ matches".
+COUNT_BOUND = 10_000
+# Facets count every match up to this many, else the best-ranked this many (SearchResult.facets_top):
+# counting entities and figures of 200,000 matches would cost seconds.
+FACET_BOUND = 1_000
 
 
 @dataclass
@@ -70,68 +76,85 @@ def figure_condition(query: SearchQuery) -> Compiled:
     return c
 
 
-def filters(query: SearchQuery) -> Compiled:
-    """Everything but the words, as conditions on ``a`` (articles)."""
+def filters(query: SearchQuery, rowid: str = "a.rowid") -> Compiled:
+    """Everything but the words, as conditions on the article rowid ``rowid``.
+
+    Each is a rowid set read from an index (never the wide ``articles`` rows, which hold the
+    whole document), so ranking every match of a common word costs little more than FTS5's own
+    ranking. Written as ``+rowid``: a bare ``rowid IN (...)`` on the FTS5 table is handed to
+    FTS5 as one MATCH per listed rowid, 100x slower than testing each match against the set.
+    """
+    column = f"+{rowid}"
     c = Compiled()
     if query.entity:
         c.add(
-            "a.rowid IN (SELECT article_rowid FROM entities WHERE canonical = ? OR text = ?)",
+            f"{column} IN (SELECT article_rowid FROM entities WHERE canonical = ? OR text = ?)",
             query.entity, query.entity,
         )
     if query.filters_figures:
         fig = figure_condition(query)
-        c.add(f"a.rowid IN (SELECT f.article_rowid FROM figures f WHERE {fig.clause})", *fig.params)
+        c.add(f"{column} IN (SELECT f.article_rowid FROM figures f WHERE {fig.clause})", *fig.params)
     elif query.location:
         c.add(
-            "a.rowid IN (SELECT article_rowid FROM figures WHERE location = ?"
+            f"{column} IN (SELECT article_rowid FROM figures WHERE location = ?"
             " UNION SELECT article_rowid FROM events WHERE location = ?"
             " UNION SELECT article_rowid FROM entities WHERE label IN ('GPE', 'LOC') AND canonical = ?)",
             query.location, query.location, query.location,
         )
     if query.event_type:
-        c.add("a.rowid IN (SELECT article_rowid FROM events WHERE type = ?)", query.event_type)
+        c.add(f"{column} IN (SELECT article_rowid FROM events WHERE type = ?)", query.event_type)
+    published = Compiled()
     if query.source:
-        c.add("a.source = ?", query.source)
+        published.add("source = ?", query.source)
     if query.published_from:
-        c.add("a.published_at >= ?", iso(query.published_from))
+        published.add("published_at >= ?", iso(query.published_from))
     if query.published_to:
-        c.add("a.published_at <= ?", iso(query.published_to))
+        published.add("published_at <= ?", iso(query.published_to))
+    if published.where:
+        # Covered by articles_source_published / articles_published: rowids, no documents read.
+        c.add(f"{column} IN (SELECT rowid FROM articles WHERE {published.clause})", *published.params)
     if not query.include_duplicates:
-        c.add("a.duplicate_of IS NULL")  # copies collapse into their original
+        # Copies collapse into their original: the set of copies is small and indexed.
+        c.add(f"{column} NOT IN (SELECT rowid FROM articles WHERE duplicate_of IS NOT NULL)")
     return c
 
 
-def matched(query: SearchQuery) -> tuple[str, list[object], bool]:
-    """SELECT of (rowid, score, snippet) for every matching article, and whether words were searched."""
-    c = filters(query)
+def ranked(query: SearchQuery, limit: int) -> tuple[str, list[object]]:
+    """(rowid, score) of the best ``limit`` matches, in the order the page shows them: by score,
+    then newest first (from the narrow article_dates), without words newest first."""
     match = fts_expression(query.text)
     if match is None:
-        return (
-            f"SELECT a.rowid AS rowid, 0.0 AS score, NULL AS snippet FROM articles a WHERE {c.clause}",
-            c.params,
-            False,
-        )
-    sql = (
-        f"SELECT a.rowid AS rowid, -{BM25} AS score, {SNIPPET} AS snippet "
-        f"FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-        f"WHERE articles_fts MATCH ? AND {c.clause}"
-    )
-    return sql, [match, *c.params], True
+        c = filters(query, "a.rowid")
+        return (f"SELECT a.rowid, 0.0 FROM articles a WHERE {c.clause} "
+                "ORDER BY a.published_at DESC, a.rowid DESC LIMIT ?", [*c.params, limit])
+    c = filters(query, "articles_fts.rowid")
+    return (f"SELECT articles_fts.rowid, -{BM25} AS score FROM articles_fts "
+            "JOIN article_dates d ON d.rowid = articles_fts.rowid "
+            f"WHERE articles_fts MATCH ? AND {c.clause} ORDER BY score DESC, d.published_at DESC LIMIT ?",
+            [match, *c.params, limit])
 
 
-def page(query: SearchQuery) -> tuple[str, list[object]]:
-    base, params, ranked = matched(query)
-    order = "m.score DESC, a.published_at DESC" if ranked else "a.published_at DESC, a.rowid DESC"
-    sql = (
-        f"WITH m AS ({base}) SELECT a.rowid, a.doc, m.score, m.snippet "
-        f"FROM m JOIN articles a ON a.rowid = m.rowid ORDER BY {order} LIMIT ? OFFSET ?"
-    )
-    return sql, [*params, query.size, query.offset]
+def bounded_count(query: SearchQuery, bound: int) -> tuple[str, list[object]]:
+    """How many articles match, counting no further than ``bound`` (the caller passes its bound + 1)."""
+    match = fts_expression(query.text)
+    if match is None:
+        c = filters(query, "a.rowid")
+        return f"SELECT count(*) FROM (SELECT 1 FROM articles a WHERE {c.clause} LIMIT ?)", [*c.params, bound]
+    c = filters(query, "articles_fts.rowid")
+    return (f"SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? AND {c.clause} LIMIT ?)",
+            [match, *c.params, bound])
 
 
-def total(query: SearchQuery) -> tuple[str, list[object]]:
-    base, params, _ = matched(query)
-    return f"WITH m AS ({base}) SELECT count(*) FROM m", params
+def page_rows(query: SearchQuery, rowids: list[int]) -> tuple[str, list[object]]:
+    """(rowid, doc, snippet) of the page's articles only: snippet() is the costly part of a hit."""
+    marks = ",".join("?" * len(rowids))
+    match = fts_expression(query.text)
+    if match is None:
+        return f"SELECT rowid, doc, NULL FROM articles WHERE rowid IN ({marks})", list(rowids)
+    # Here the rowid list IS handed to FTS5: one lookup per page row.
+    return (f"SELECT a.rowid, a.doc, s.snippet FROM articles a JOIN (SELECT rowid, {SNIPPET} AS snippet "
+            f"FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})) s ON s.rowid = a.rowid",
+            [match, *rowids])
 
 
 FACETS = {
@@ -150,10 +173,13 @@ FACETS = {
 }
 
 
-def facets(query: SearchQuery) -> dict[str, tuple[str, list[object]]]:
-    base, params, _ = matched(query)
+def facets(rowids: list[int]) -> dict[str, tuple[str, list[object]]]:
+    """Facet counts over these articles (the matches, or the best-ranked of them), each through
+    the per-article indexes (entities_article, figures_article, events_article)."""
+    listed = "[" + ",".join(str(int(r)) for r in rowids) + "]"
     return {
-        name: (f"WITH m AS ({base}) {sql} ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}", params)
+        name: (f"WITH m(rowid) AS (SELECT value FROM json_each(?)) {sql} ORDER BY 2 DESC, 1 LIMIT {FACET_SIZE}",
+               [listed])
         for name, sql in FACETS.items()
     }
 
@@ -163,6 +189,8 @@ def hit_figures(query: SearchQuery, rowids: list[int]) -> tuple[str, list[object
     fig = figure_condition(query)
     marks = ",".join("?" * len(rowids))
     return (
-        f"SELECT f.article_rowid, f.ord FROM figures f WHERE f.article_rowid IN ({marks}) AND {fig.clause} ORDER BY f.ord",
+        # By article: the category index would read every figure of the category.
+        f"SELECT f.article_rowid, f.ord FROM figures f INDEXED BY figures_article "
+        f"WHERE f.article_rowid IN ({marks}) AND {fig.clause} ORDER BY f.ord",
         [*rowids, *fig.params],
     )

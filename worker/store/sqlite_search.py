@@ -1,0 +1,101 @@
+"""SqliteStore's search, page first: plain functions over a connection.
+
+Rank and cut first (rowids and scores only, through indexes), then snippets, documents,
+matched figures and links for the page's articles alone; the total from a count that stops
+at COUNT_BOUND; facets over the matches when they are few, else over the best-ranked
+FACET_BOUND. The statements are built by ``sqlite_query`` (pure).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from ..models import Article, FacetCount, SearchHit, SearchQuery, SearchResult
+from . import sqlite_events as ev
+from . import sqlite_query as q
+
+
+def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+    # Ranking costs the same whether it keeps 10 rows or 1,000 (it scores every match either
+    # way); keeping FACET_BOUND means fewer matches than that need no count at all.
+    wanted = max(query.offset + query.size, q.FACET_BOUND)
+    rows = _ranked(conn, query, wanted)
+    total, relation = _total(conn, query, len(rows), wanted)
+    page = [rowid for rowid, _score in rows[query.offset : query.offset + query.size]]
+    scores = dict(rows)
+    hits = _hits(conn, query, page, scores)
+    facets, facets_top = {}, None
+    if query.facets:
+        counted = [rowid for rowid, _score in rows[: q.FACET_BOUND]]
+        facets = _facets(conn, counted)
+        facets_top = len(counted) if total > len(counted) else None
+    return SearchResult(total=total, total_relation=relation, hits=hits, facets=facets, facets_top=facets_top)
+
+
+def _ranked(conn: sqlite3.Connection, query: SearchQuery, wanted: int) -> list[tuple[int, float]]:
+    """The best ``wanted`` (rowid, score), in the order the page shows them."""
+    if wanted == 0:
+        return []
+    sql, params = q.ranked(query, wanted)
+    return conn.execute(sql, params).fetchall()
+
+
+def _total(conn: sqlite3.Connection, query: SearchQuery, ranked: int, wanted: int) -> tuple[int, str]:
+    """(total, "eq" | "gte"): exact when the ranking already saw every match, else counted up to COUNT_BOUND."""
+    if ranked < wanted:
+        return ranked, "eq"
+    sql, params = q.bounded_count(query, q.COUNT_BOUND + 1)
+    counted = conn.execute(sql, params).fetchone()[0]
+    return (q.COUNT_BOUND, "gte") if counted > q.COUNT_BOUND else (counted, "eq")
+
+
+def _hits(conn: sqlite3.Connection, query: SearchQuery, page: list[int], scores: dict[int, float]) -> list[SearchHit]:
+    if not page:
+        return []
+    sql, params = q.page_rows(query, page)
+    found = {rowid: (doc, snippet) for rowid, doc, snippet in conn.execute(sql, params)}
+    shown = _matched_figures(conn, query, page) if query.filters_figures else {}
+    hits = [_hit(Article.model_validate_json(found[r][0]), scores[r], found[r][1], shown.get(r, []))
+            for r in page if r in found]
+    return _with_links(conn, hits)
+
+
+def _matched_figures(conn: sqlite3.Connection, query: SearchQuery, rowids: list[int]) -> dict[int, list[int]]:
+    sql, params = q.hit_figures(query, rowids)
+    shown: dict[int, list[int]] = defaultdict(list)
+    for rowid, ord_ in conn.execute(sql, params):
+        shown[rowid].append(ord_)
+    return shown
+
+
+def _with_links(conn: sqlite3.Connection, hits: list[SearchHit]) -> list[SearchHit]:
+    """Rollup keys and near-copies of each hit."""
+    ids = [h.id for h in hits]
+    keys, copies = ev.event_keys_of(conn, ids), ev.duplicates_of(conn, ids)
+    return [h.model_copy(update={"event_keys": keys.get(h.id, h.event_keys), "duplicates": copies.get(h.id, [])})
+            for h in hits]
+
+
+def _facets(conn: sqlite3.Connection, rowids: list[int]) -> dict[str, list[FacetCount]]:
+    if not rowids:
+        return {name: [] for name in q.FACETS}
+    return {
+        name: [FacetCount(value=str(v), count=n) for v, n in conn.execute(sql, params)]
+        for name, (sql, params) in q.facets(rowids).items()
+    }
+
+
+def _hit(article: Article, score: float, snippet: str | None, figure_ords: list[int]) -> SearchHit:
+    return SearchHit(
+        id=article.id,
+        score=round(score, 4),
+        title=article.title,
+        source=article.source,
+        url=article.url,
+        published_at=article.published_at,
+        highlights=[snippet] if snippet else [],
+        figures=[article.figures[i] for i in figure_ords if i < len(article.figures)],
+        event_keys=sorted({e.key for e in article.events}),
+        duplicate_of=article.duplicate_of,
+    )
