@@ -19,7 +19,7 @@ from . import sqlite_query as q
 def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     # Ranking costs the same whether it keeps 10 rows or 1,000 (it scores every match either
     # way); keeping FACET_BOUND means fewer matches than that need no count at all.
-    wanted = max(query.offset + query.size, q.FACET_BOUND)
+    wanted = max(query.offset + query.size, q.FACET_BOUND) if query.facets else query.offset + query.size
     rows = _ranked(conn, query, wanted)
     total, relation = _total(conn, query, len(rows), wanted)
     page = [rowid for rowid, _score in rows[query.offset : query.offset + query.size]]
