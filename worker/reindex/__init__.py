@@ -16,11 +16,11 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .errors import ReindexVerifyError, StoreError
-from .extract import Extractor
-from .models import Article, Failure, IndexOutcome
-from .rollup import whole_groups
-from .store.base import ArticleStore, IndexVersion, IndexVersions
+from ..errors import ReindexVerifyError, StoreError
+from ..extract import Extractor
+from ..models import Article, Failure, IndexOutcome
+from ..rollup import whole_groups
+from ..store.base import ArticleStore, IndexVersion, IndexVersions
 
 log = logging.getLogger(__name__)
 
