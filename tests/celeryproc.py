@@ -18,8 +18,10 @@ STOP_SECONDS = 30.0
 class WorkerProcess:
     """`celery -A worker.celery_app worker` on one test's queue, its output in ``log``."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, log: Path, pool: str = "solo"):
+    def __init__(self, env: dict[str, str], cwd: Path, log: Path, pool: str = "solo", queues: list[str] | None = None,
+                 concurrency: int = 1):
         self.env, self.cwd, self.log, self.pool = env, cwd, log, pool
+        self.queues, self.concurrency = queues, concurrency
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "WorkerProcess":
@@ -27,8 +29,8 @@ class WorkerProcess:
         queue = self.env["NEWSWORKER_QUEUE"]
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
-                [str(exe), "-A", "worker.celery_app", "worker", "--pool", self.pool, "--concurrency", "1",
-                 "--loglevel", "INFO", "-Q", queue, "-n", f"{queue}-{time.monotonic_ns()}@%h",
+                [str(exe), "-A", "worker.celery_app", "worker", "--pool", self.pool, "--concurrency", str(self.concurrency),
+                 "--loglevel", "INFO", "-Q", ",".join(self.queues or [queue]), "-n", f"{queue}-{time.monotonic_ns()}@%h",
                  "--without-gossip", "--without-mingle"],
                 env={**os.environ, **self.env}, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT,
             )

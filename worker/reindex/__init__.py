@@ -1,34 +1,38 @@
 """Reindex: rebuild the store as a new generation from its own stored text, then swap.
 
 Plain functions over the ArticleStore interface and the Extractor, so the same steps run
-on SQLite and Elasticsearch, in a worker or in the CLI's process. The caller holds the
-lock (worker.locks); ``before_swap`` lets it check the lock is still its own at the one
-step that cannot be undone by dropping the new generation.
+on SQLite and Elasticsearch, in a worker or in the CLI's process. The live generation is
+cut into chunks (worker.reindex.fanout) that Celery workers rebuild side by side, or this
+process one after another; their reports are recorded (worker.reindex.runs) so progress is
+their sum and a run whose coordinator died resumes from them. The caller holds the lock
+(worker.locks); ``before_swap`` lets it check the lock is still its own at the one step
+that cannot be undone by dropping the new generation.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
-from typing import Literal
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from ..errors import ReindexVerifyError, StoreError
+from ..errors import LockLostError, ReindexChunkError, ReindexUnfinishedError, ReindexVerifyError
 from ..extract import Extractor
-from ..models import Article, Failure, IndexOutcome
 from ..rollup import whole_groups
 from ..store.base import ArticleStore, IndexVersion, IndexVersions
+from . import fanout
+from .progress import RunProgress, summarize
+from .runs import ChunkReport, MemoryRuns, ReindexFailure, RunRecord, Runs
 
 log = logging.getLogger(__name__)
 
+# Articles per chunk when the caller names no size (NEWSWORKER_REINDEX_CHUNK_SIZE for the task).
 BATCH_SIZE = 200
-# Refused documents named in the error; the rest are counted.
-REFUSED_SHOWN = 5
+POLL_SECONDS = 0.5
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[RunProgress], None]
+Dispatch = Callable[[RunRecord, int], None]
 
 
 class ReindexPlan(BaseModel):
@@ -43,15 +47,6 @@ class ReindexPlan(BaseModel):
     extractor_version: str
 
 
-class ReindexFailure(BaseModel):
-    """An article left out of the new generation, and why; it stays in the previous one."""
-
-    id: str
-    origin: str
-    stage: Literal["extract"]
-    reason: str
-
-
 class ReindexReport(BaseModel):
     store: str
     from_version: int
@@ -63,6 +58,9 @@ class ReindexReport(BaseModel):
     failed: list[ReindexFailure]
     extractor_version: str
     seconds: float
+    chunks: int = 0
+    # What the new generation held at the swap: the articles read plus those written meanwhile.
+    live_articles: int = 0
 
 
 class RollbackReport(BaseModel):
@@ -97,38 +95,112 @@ def run(
     progress: Progress | None = None,
     before_swap: Callable[[], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    *,
+    runs: Runs | None = None,
+    dispatch: Dispatch | None = None,
+    resume: bool = False,
+    poll_seconds: float = POLL_SECONDS,
 ) -> ReindexReport:
-    """Create the next generation, re-extract every live article into it, verify, swap.
+    """Create the next generation, re-extract every live article into it chunk by chunk,
+    verify, swap; every write made meanwhile reaches the new generation too (set_building).
 
-    Any failure before the swap drops the new generation and leaves the live one as it
-    was; the exception propagates (ReindexVerifyError when the counts disagree).
+    ``dispatch(run, number)`` sends a chunk to be rebuilt (a Celery task that records its
+    ChunkReport in ``runs``); without one the chunks run here, one after another. ``resume``
+    goes on with the run recorded in ``runs`` from the chunks it has done.
+
+    A count that does not add up, or a lost lock, drops the new generation and leaves the
+    live one as it was (ReindexVerifyError, LockLostError). Any other failure (a chunk that
+    gave up, this process dying) leaves the run recorded for ``resume``.
     """
     started = time.monotonic()
-    live = store.versions().live
-    if live is None:
-        raise StoreError(f"the {store.kind} store has nothing live to reindex; ingest something first")
-    total = store.count(live)
-    before = store.event_groups()
-    target = store.create_next_version()
-    log.info("reindex %s: v%d (%d articles) -> v%d", store.kind, live.version, total, target.version)
+    runs = runs if runs is not None else MemoryRuns()
+    record = _resumed(store, runs) if resume else _begun(store, runs, extractor, batch_size)
+    dispatch = dispatch or _here(store, extractor, runs)
+    reports = _drive(runs, record, dispatch, progress or _ignore, poll_seconds)
     try:
-        read, failed, refused = _rebuild(store, extractor, target, total, batch_size, progress or _ignore)
-        _verify(store, live, target, total, read, failed, refused)
+        fanout.verify(store, record, reports)
+        before = store.event_groups()
         if before_swap:
             before_swap()
-        store.swap_to(target)
-    except BaseException:
-        _abandon(store, target)
+        store.swap_to(record.target)
+    except (ReindexVerifyError, LockLostError):
+        fanout.abandon(store, record.target)
+        runs.clear(record.id)
         raise
-    loaded = read - len(failed)
+    runs.clear(record.id)
     events = rebuild_events(store, before)
-    log.info("reindex %s: swapped to v%d, %d articles, %d failed, %d events", store.kind, target.version, loaded,
-             len(failed), events)
+    failed = [f for r in reports for f in r.failed]
+    read = sum(r.read for r in reports)
+    live = store.count(record.target)
+    log.info("reindex %s: swapped to v%d, %d articles (%d read, %d failed), %d events", store.kind,
+             record.target.version, live, read, len(failed), events)
     return ReindexReport(
-        store=store.kind, from_version=live.version, to_version=target.version, from_name=live.name,
-        to_name=target.name, read=read, articles=loaded, failed=failed, extractor_version=extractor.version,
-        seconds=round(time.monotonic() - started, 3),
+        store=store.kind, from_version=record.source.version, to_version=record.target.version,
+        from_name=record.source.name, to_name=record.target.name, read=read, articles=read - len(failed),
+        failed=failed, extractor_version=extractor.version, seconds=round(time.monotonic() - started, 3),
+        chunks=len(record.chunks), live_articles=live,
     )
+
+
+def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: int) -> RunRecord:
+    unfinished = runs.load()
+    if unfinished is not None:
+        raise ReindexUnfinishedError(
+            f"a reindex to v{unfinished.target.version} started {unfinished.started_at:%Y-%m-%d %H:%M:%S} UTC did not "
+            f"finish ({len(runs.reports(unfinished.id))} of {len(unfinished.chunks)} chunks done); every write still "
+            "reaches it. Finish it with `newsworker reindex --resume`"
+        )
+    record = fanout.begin(store, extractor.version, chunk_size)
+    runs.save(record)
+    return record
+
+
+def _resumed(store: ArticleStore, runs: Runs) -> RunRecord:
+    record = runs.load()
+    if record is None:
+        raise ReindexUnfinishedError("there is no unfinished reindex of this store to resume; `newsworker reindex` starts one")
+    building = store.versions().building
+    if building is None or building.name != record.target.name:
+        runs.clear(record.id)
+        raise ReindexUnfinishedError(
+            f"the unfinished reindex to v{record.target.version} cannot be resumed: {record.target.name} is no longer "
+            "the generation being built (dropped, or rolled back over), so writes since may have missed it. Its record "
+            "was removed: run `newsworker reindex` to start again"
+        )
+    runs.forget_errors(record.id)
+    log.info("reindex %s: resuming v%d with %d of %d chunks done", store.kind, record.target.version,
+             len(runs.reports(record.id)), len(record.chunks))
+    return record
+
+
+def _here(store: ArticleStore, extractor: Extractor, runs: Runs) -> Dispatch:
+    def rebuild(record: RunRecord, number: int) -> None:
+        runs.record(record.id, fanout.rebuild_chunk(store, extractor, record, number))
+
+    return rebuild
+
+
+def _drive(runs: Runs, record: RunRecord, dispatch: Dispatch, progress: Progress, poll: float) -> list[ChunkReport]:
+    """Send the chunks not done yet, then wait for every one's report; progress is their sum."""
+    watched_from, done_before = time.monotonic(), summarize(record, runs.reports(record.id), 0, 0).done
+    progress(summarize(record, runs.reports(record.id), done_before, 0))
+    for chunk in record.chunks:
+        if chunk.number not in runs.reports(record.id):
+            dispatch(record, chunk.number)
+    while True:
+        reports = runs.reports(record.id)
+        progress(summarize(record, reports, done_before, time.monotonic() - watched_from))
+        errors = [r for r in reports.values() if r.error]
+        if errors:
+            shown = "; ".join(f"chunk {r.number}: {r.error}" for r in errors[:3])
+            raise ReindexChunkError(
+                f"{len(errors)} chunk(s) of the reindex to v{record.target.version} failed after their retries ({shown}). "
+                f"v{record.target.version} is kept, still receiving every write; fix the cause and run "
+                "`newsworker reindex --resume` to rebuild just the chunks not done"
+            )
+        if len(reports) >= len(record.chunks):
+            return [reports[c.number] for c in record.chunks]
+        time.sleep(poll)
 
 
 def rollback(store: ArticleStore) -> RollbackReport:
@@ -149,67 +221,5 @@ def rebuild_events(store: ArticleStore, before: list) -> int:
     return store.refresh_events(whole_groups([*before, *store.event_groups()]))
 
 
-def _rebuild(
-    store: ArticleStore, extractor: Extractor, target: IndexVersion, total: int, batch_size: int, progress: Progress
-) -> tuple[int, list[ReindexFailure], list[IndexOutcome]]:
-    """Returns how many were read, those that failed re-extraction, and those the store refused."""
-    read = 0
-    failed: list[ReindexFailure] = []
-    refused: list[IndexOutcome] = []
-    progress(0, total)
-    for batch in _batches(store.iter_articles(batch_size), batch_size):
-        fresh: list[Article] = []
-        for original, result in zip(batch, extractor.extract_many([_stripped(a) for a in batch])):
-            if isinstance(result, Failure):
-                failed.append(ReindexFailure(id=original.id, origin=original.origin, stage="extract", reason=result.reason))
-            else:
-                fresh.append(result)
-        if fresh:
-            refused += [o for o in store.load_into(target, fresh) if o.status == "failed"]
-        read += len(batch)
-        # Articles ingested while the rebuild runs can push `read` past the count taken first.
-        progress(read, max(total, read))
-    return read, failed, refused
-
-
-def _stripped(article: Article) -> Article:
-    """The stored text and metadata without what the extractor derives, so nothing stale survives."""
-    return article.model_copy(update={"entities": [], "figures": [], "events": [], "extractor_version": None})
-
-
-def _verify(
-    store: ArticleStore, live: IndexVersion, target: IndexVersion, total: int, read: int,
-    failed: list[ReindexFailure], refused: list[IndexOutcome],
-) -> None:
-    """Only articles that failed re-extraction may be missing; anything else keeps the live one."""
-    loaded = store.count(target)
-    expected = read - len(failed)
-    if read >= total and loaded == expected and not refused:
-        return
-    why = ""
-    if refused:
-        shown = "; ".join(f"{o.id}: {o.reason}" for o in refused[:REFUSED_SHOWN])
-        more = f" and {len(refused) - REFUSED_SHOWN} more" if len(refused) > REFUSED_SHOWN else ""
-        why = f"; the store refused {len(refused)}: {shown}{more}"
-    raise ReindexVerifyError(
-        f"v{target.version} holds {loaded} articles but {expected} were expected "
-        f"({read} read of the {total} live in v{live.version}, {len(failed)} failed re-extraction{why}); "
-        f"it was dropped and v{live.version} stays live. Check the store's health and run the reindex again"
-    )
-
-
-def _abandon(store: ArticleStore, target: IndexVersion) -> None:
-    try:
-        store.drop_version(target)
-    except Exception as exc:  # the original error matters more; this one is logged for cleanup
-        log.error("could not drop the abandoned generation %s: %s; drop it by hand", target.name, exc)
-
-
-def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _ignore(done: int, total: int) -> None:
+def _ignore(progress: RunProgress) -> None:
     return None

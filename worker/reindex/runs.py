@@ -1,0 +1,118 @@
+"""A fanned-out reindex as recorded in Redis: the run (source and target generation, its
+chunks) and one report per finished chunk, so progress is their sum and a coordinator that
+died can be resumed from the chunks already done.
+
+Keys are named after the store like its lock: ``newsworker:run:reindex:<kind>:<location>``
+holds the run, ``...:<run id>:chunks`` a hash chunk number -> ChunkReport.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import redis
+from pydantic import BaseModel
+
+from ..models import IndexOutcome
+from ..store.base import Chunk, IndexVersion
+
+
+class ReindexFailure(BaseModel):
+    """An article left out of the new generation, and why; it stays in the previous one."""
+
+    id: str
+    origin: str
+    stage: Literal["extract"]
+    reason: str
+
+
+class RunRecord(BaseModel):
+    id: str
+    store: str
+    source: IndexVersion
+    target: IndexVersion
+    chunks: list[Chunk]
+    extractor_version: str
+    started_at: datetime
+
+    @property
+    def articles(self) -> int:
+        return sum(c.articles for c in self.chunks)
+
+
+class ChunkReport(BaseModel):
+    number: int
+    read: int = 0
+    # Created in the target; already there (a newer write, or an earlier run of the chunk).
+    loaded: int = 0
+    kept: int = 0
+    failed: list[ReindexFailure] = []
+    refused: list[IndexOutcome] = []
+    seconds: float = 0.0
+    # Set when the chunk's task gave up (after its retries): what the coordinator stops with.
+    error: str | None = None
+
+
+def run_key(lock_name: str) -> str:
+    return lock_name.replace(":lock:", ":run:", 1)
+
+
+class Runs:
+    """The one run of a store (at most one: the lock keeps a second from starting)."""
+
+    def __init__(self, client: redis.Redis, key: str):
+        self.client, self.key = client, key
+
+    def _chunks_key(self, run_id: str) -> str:
+        return f"{self.key}:{run_id}:chunks"
+
+    def save(self, run: RunRecord) -> None:
+        self.client.set(self.key, run.model_dump_json())
+
+    def load(self) -> RunRecord | None:
+        raw = self.client.get(self.key)
+        return RunRecord.model_validate_json(raw) if raw else None
+
+    def record(self, run_id: str, report: ChunkReport) -> None:
+        self.client.hset(self._chunks_key(run_id), str(report.number), report.model_dump_json())
+
+    def forget_errors(self, run_id: str) -> None:
+        """Before a resume: chunks that gave up are run again."""
+        for number, report in self.reports(run_id).items():
+            if report.error:
+                self.client.hdel(self._chunks_key(run_id), str(number))
+
+    def reports(self, run_id: str) -> dict[int, ChunkReport]:
+        raw = self.client.hgetall(self._chunks_key(run_id))
+        return {int(k): ChunkReport.model_validate_json(v) for k, v in raw.items()}
+
+    def clear(self, run_id: str) -> None:
+        self.client.delete(self.key, self._chunks_key(run_id))
+
+
+class MemoryRuns(Runs):
+    """The same record kept in this process only (a run nobody can resume: tests, benchmarks)."""
+
+    def __init__(self) -> None:
+        self.run: RunRecord | None = None
+        self.chunks: dict[str, dict[int, ChunkReport]] = {}
+
+    def save(self, run: RunRecord) -> None:
+        self.run = run
+
+    def load(self) -> RunRecord | None:
+        return self.run
+
+    def record(self, run_id: str, report: ChunkReport) -> None:
+        self.chunks.setdefault(run_id, {})[report.number] = report
+
+    def forget_errors(self, run_id: str) -> None:
+        self.chunks[run_id] = {n: r for n, r in self.chunks.get(run_id, {}).items() if not r.error}
+
+    def reports(self, run_id: str) -> dict[int, ChunkReport]:
+        return dict(self.chunks.get(run_id, {}))
+
+    def clear(self, run_id: str) -> None:
+        self.run = None
+        self.chunks.pop(run_id, None)
