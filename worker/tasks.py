@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,10 +13,10 @@ from functools import partial
 from pathlib import Path
 
 from celery import shared_task
-from celery.exceptions import TaskPredicate
+from celery.exceptions import Ignore, TaskPredicate
 
 from . import deliveries, splitting
-from .errors import TransientStoreError
+from .errors import ReindexBusyError, TransientStoreError
 from .ingest import ingest_files
 from .parking import index_or_park, retry_store
 from .settings import RETRY_DELAY_MAX
@@ -227,6 +228,11 @@ def reindex(self, rollback: bool = False, resume: bool = False) -> dict:
     holds one worker slot while it waits: run two worker processes or more. A second reindex of
     the same store fails with ReindexBusyError; one while an unfinished run is recorded fails
     with ReindexUnfinishedError (``resume=True`` goes on with that run).
+
+    The broker hands this message out again when it stays unacknowledged past the visibility
+    timeout, whether its worker died or is still waiting for chunks: a copy while the first one
+    runs is ignored, a copy after it finished returns its report, and a copy whose first run
+    died resumes the run that one recorded. Never a second reindex from one request.
     """
     from . import locks
     from . import reindex as reindexing
@@ -237,19 +243,45 @@ def reindex(self, rollback: bool = False, resume: bool = False) -> dict:
     settings = runtime.settings
     client = locks.connect(settings.lock_url)
     name = locks.reindex_lock_name(settings)
+    runs = Runs(client, run_key(name))
     try:
-        with locks.held(client, name, task_id=self.request.id, ttl=settings.reindex_lock_seconds) as lock:
-            if rollback:
-                report = reindexing.rollback(runtime.store)
-            else:
-                dispatch = None if self.request.is_eager else partial(_send_chunk, self.app)
-                report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
-                                        before_swap=lock.verify, batch_size=settings.reindex_chunk_size,
-                                        runs=Runs(client, run_key(name)), dispatch=dispatch, resume=resume)
+        earlier = None if self.request.is_eager else runs.finished(self.request.id)
+        if earlier is not None:
+            log.info("reindex task=%s was delivered again after it finished; its report is returned", self.request.id)
+            return json.loads(earlier)
+        if not rollback and not self.request.is_eager:
+            recorded = runs.load()
+            resume = resume or (recorded is not None and recorded.task_id == self.request.id)
+        try:
+            with locks.held(client, name, task_id=self.request.id, ttl=settings.reindex_lock_seconds) as lock:
+                if rollback:
+                    report = reindexing.rollback(runtime.store)
+                else:
+                    dispatch = None if self.request.is_eager else partial(_send_chunk, self.app)
+                    report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
+                                            before_swap=lock.verify, batch_size=settings.reindex_chunk_size,
+                                            runs=runs, dispatch=dispatch, resume=resume, task_id=self.request.id)
+                if not self.request.is_eager:
+                    runs.finish(self.request.id, report.model_dump_json())
+        except ReindexBusyError:
+            _ignore_if_held_by_itself(self, client, name)
+            raise
     finally:
         client.close()
     log.info("reindex task=%s %s", self.request.id, report.model_dump_json(exclude={"failed"}))
     return report.model_dump(mode="json")
+
+
+def _ignore_if_held_by_itself(task, client, name: str) -> None:
+    """The lock is held by another delivery of this very task: this copy is ignored (no state
+    stored, the message acknowledged; the running one reports)."""
+    from . import locks
+
+    holder = locks.StoreLock(client, name).holder()
+    if holder is not None and holder.task_id == task.request.id and not task.request.is_eager:
+        log.warning("reindex task=%s was delivered again while it still runs (visibility timeout); this copy is ignored",
+                    task.request.id)
+        raise Ignore() from None
 
 
 def _send_chunk(app, record, number: int) -> None:

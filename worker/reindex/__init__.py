@@ -100,13 +100,15 @@ def run(
     dispatch: Dispatch | None = None,
     resume: bool = False,
     poll_seconds: float = POLL_SECONDS,
+    task_id: str | None = None,
 ) -> ReindexReport:
     """Create the next generation, re-extract every live article into it chunk by chunk,
     verify, swap; every write made meanwhile reaches the new generation too (set_building).
 
     ``dispatch(run, number)`` sends a chunk to be rebuilt (a Celery task that records its
     ChunkReport in ``runs``); without one the chunks run here, one after another. ``resume``
-    goes on with the run recorded in ``runs`` from the chunks it has done.
+    goes on with the run recorded in ``runs`` from the chunks it has done. ``task_id`` (the
+    coordinator task's) is recorded with the run.
 
     A count that does not add up, or a lost lock, drops the new generation and leaves the
     live one as it was (ReindexVerifyError, LockLostError). Any other failure (a chunk that
@@ -114,7 +116,7 @@ def run(
     """
     started = time.monotonic()
     runs = runs if runs is not None else MemoryRuns()
-    record = _resumed(store, runs) if resume else _begun(store, runs, extractor, batch_size)
+    record = _resumed(store, runs) if resume else _begun(store, runs, extractor, batch_size, task_id)
     dispatch = dispatch or _here(store, extractor, runs)
     reports = _drive(runs, record, dispatch, progress or _ignore, poll_seconds)
     try:
@@ -142,7 +144,7 @@ def run(
     )
 
 
-def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: int) -> RunRecord:
+def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: int, task_id: str | None) -> RunRecord:
     unfinished = runs.load()
     if unfinished is not None:
         raise ReindexUnfinishedError(
@@ -150,7 +152,7 @@ def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: in
             f"finish ({len(runs.reports(unfinished.id))} of {len(unfinished.chunks)} chunks done); every write still "
             "reaches it. Finish it with `newsworker reindex --resume`"
         )
-    record = fanout.begin(store, extractor.version, chunk_size)
+    record = fanout.begin(store, extractor.version, chunk_size).model_copy(update={"task_id": task_id})
     runs.save(record)
     return record
 

@@ -35,6 +35,8 @@ class RunRecord(BaseModel):
     chunks: list[Chunk]
     extractor_version: str
     started_at: datetime
+    # The coordinator task that began it: a redelivery of that task resumes it.
+    task_id: str | None = None
 
     @property
     def articles(self) -> int:
@@ -52,6 +54,10 @@ class ChunkReport(BaseModel):
     seconds: float = 0.0
     # Set when the chunk's task gave up (after its retries): what the coordinator stops with.
     error: str | None = None
+
+
+# How long a finished coordinator's report is kept for a redelivered copy of its task.
+FINISHED_SECONDS = 7 * 24 * 3600
 
 
 def run_key(lock_name: str) -> str:
@@ -90,6 +96,15 @@ class Runs:
     def clear(self, run_id: str) -> None:
         self.client.delete(self.key, self._chunks_key(run_id))
 
+    def finish(self, task_id: str, report_json: str) -> None:
+        """The coordinator task ``task_id`` ended with this report: a copy of its message that
+        the broker hands out again (visibility timeout) returns it instead of reindexing again."""
+        self.client.set(f"{self.key}:finished:{task_id}", report_json, ex=FINISHED_SECONDS)
+
+    def finished(self, task_id: str) -> str | None:
+        raw = self.client.get(f"{self.key}:finished:{task_id}")
+        return raw.decode() if isinstance(raw, bytes) else raw
+
 
 class MemoryRuns(Runs):
     """The same record kept in this process only (a run nobody can resume: tests, benchmarks)."""
@@ -116,3 +131,9 @@ class MemoryRuns(Runs):
     def clear(self, run_id: str) -> None:
         self.run = None
         self.chunks.pop(run_id, None)
+
+    def finish(self, task_id: str, report_json: str) -> None:
+        return None
+
+    def finished(self, task_id: str) -> str | None:
+        return None
