@@ -19,11 +19,12 @@ from pydantic import BaseModel
 
 from ..errors import LockLostError, ReindexChunkError, ReindexUnfinishedError, ReindexVerifyError
 from ..extract import Extractor
+from ..models import utc_now
 from ..rollup import whole_groups
 from ..store.base import ArticleStore, IndexVersion, IndexVersions
 from . import fanout
 from .progress import RunProgress, summarize
-from .runs import ChunkReport, MemoryRuns, ReindexFailure, RunRecord, Runs
+from .runs import ChunkReport, MemoryRuns, ReindexFailure, RunRecord, Runs, Watch
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ def _here(store: ArticleStore, extractor: Extractor, runs: Runs) -> Dispatch:
 def _drive(runs: Runs, record: RunRecord, dispatch: Dispatch, progress: Progress, poll: float) -> list[ChunkReport]:
     """Send the chunks not done yet, then wait for every one's report; progress is their sum."""
     watched_from, done_before = time.monotonic(), summarize(record, runs.reports(record.id), 0, 0).done
+    runs.watch(record.id, Watch(at=utc_now(), done=done_before))
     progress(summarize(record, runs.reports(record.id), done_before, 0))
     for chunk in record.chunks:
         if chunk.number not in runs.reports(record.id):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel
 
-from .runs import ChunkReport, RunRecord
+from .runs import ChunkReport, RunRecord, Watch
 
 
 class RunProgress(BaseModel):
@@ -38,3 +40,22 @@ def summarize(run: RunRecord, reports: dict[int, ChunkReport], since_done: int, 
         articles_per_second=round(rate, 2) if rate else None,
         eta_seconds=round(left / rate, 1) if rate else None,
     )
+
+
+class ReindexStatus(BaseModel):
+    """A recorded reindex as `status` shows it: its progress, and whether a coordinator holds
+    the store's lock (else it stopped and waits for `reindex --resume`)."""
+
+    store: str
+    started_at: datetime
+    progress: RunProgress
+    coordinator: str | None
+
+
+def reindex_status(run: RunRecord, reports: dict[int, ChunkReport], watch: Watch | None, coordinator: str | None,
+                   now: datetime) -> ReindexStatus:
+    """Articles/s over what was done since its coordinator began watching; none when nobody coordinates."""
+    since = watch or Watch(at=run.started_at, done=0)
+    elapsed = (now - since.at).total_seconds() if coordinator else 0.0
+    return ReindexStatus(store=run.store, started_at=run.started_at, coordinator=coordinator,
+                         progress=summarize(run, reports, since.done, elapsed))

@@ -60,6 +60,14 @@ class ChunkReport(BaseModel):
 FINISHED_SECONDS = 7 * 24 * 3600
 
 
+class Watch(BaseModel):
+    """When the coordinator now driving the run began to watch it, and how many articles were
+    done then: the rate anyone reading the run (``status``) computes is of this session's work."""
+
+    at: datetime
+    done: int
+
+
 def run_key(lock_name: str) -> str:
     return lock_name.replace(":lock:", ":run:", 1)
 
@@ -93,8 +101,15 @@ class Runs:
         raw = self.client.hgetall(self._chunks_key(run_id))
         return {int(k): ChunkReport.model_validate_json(v) for k, v in raw.items()}
 
+    def watch(self, run_id: str, watch: Watch) -> None:
+        self.client.set(f"{self.key}:{run_id}:watch", watch.model_dump_json())
+
+    def watched(self, run_id: str) -> Watch | None:
+        raw = self.client.get(f"{self.key}:{run_id}:watch")
+        return Watch.model_validate_json(raw) if raw else None
+
     def clear(self, run_id: str) -> None:
-        self.client.delete(self.key, self._chunks_key(run_id))
+        self.client.delete(self.key, self._chunks_key(run_id), f"{self.key}:{run_id}:watch")
 
     def finish(self, task_id: str, report_json: str) -> None:
         """The coordinator task ``task_id`` ended with this report: a copy of its message that
@@ -112,6 +127,7 @@ class MemoryRuns(Runs):
     def __init__(self) -> None:
         self.run: RunRecord | None = None
         self.chunks: dict[str, dict[int, ChunkReport]] = {}
+        self.watching: Watch | None = None
 
     def save(self, run: RunRecord) -> None:
         self.run = run
@@ -127,6 +143,12 @@ class MemoryRuns(Runs):
 
     def reports(self, run_id: str) -> dict[int, ChunkReport]:
         return dict(self.chunks.get(run_id, {}))
+
+    def watch(self, run_id: str, watch: Watch) -> None:
+        self.watching = watch
+
+    def watched(self, run_id: str) -> Watch | None:
+        return self.watching
 
     def clear(self, run_id: str) -> None:
         self.run = None
