@@ -1,12 +1,15 @@
-"""Processes the delivery tests start, stop and kill: Celery workers and a private Redis."""
+"""Processes the delivery and reindex tests start, stop and kill: Celery workers, a private Redis,
+a writer ingesting the whole time."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,8 +21,10 @@ STOP_SECONDS = 30.0
 class WorkerProcess:
     """`celery -A worker.celery_app worker` on one test's queue, its output in ``log``."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, log: Path, pool: str = "solo"):
+    def __init__(self, env: dict[str, str], cwd: Path, log: Path, pool: str = "solo", queues: list[str] | None = None,
+                 concurrency: int = 1):
         self.env, self.cwd, self.log, self.pool = env, cwd, log, pool
+        self.queues, self.concurrency = queues, concurrency
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "WorkerProcess":
@@ -27,8 +32,8 @@ class WorkerProcess:
         queue = self.env["NEWSWORKER_QUEUE"]
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
-                [str(exe), "-A", "worker.celery_app", "worker", "--pool", self.pool, "--concurrency", "1",
-                 "--loglevel", "INFO", "-Q", queue, "-n", f"{queue}-{time.monotonic_ns()}@%h",
+                [str(exe), "-A", "worker.celery_app", "worker", "--pool", self.pool, "--concurrency", str(self.concurrency),
+                 "--loglevel", "INFO", "-Q", ",".join(self.queues or [queue]), "-n", f"{queue}-{time.monotonic_ns()}@%h",
                  "--without-gossip", "--without-mingle"],
                 env={**os.environ, **self.env}, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT,
             )
@@ -110,3 +115,63 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def wait_for(condition, timeout: float, what: str, every: float = 0.1, detail=lambda: ""):
+    """Poll ``condition`` until it returns something true (returned) or ``timeout`` passes (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}\n{detail()}")
+        time.sleep(every)
+
+
+class IngestLoop:
+    """A writer the whole time: `newsworker ingest DIR --json` in process (no broker) on a new
+    batch of files, one batch after another in its own process, until stopped. Each file is
+    one article with a title of its own; ``batches`` holds (titles, ids, finished monotonic)."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, folder: Path, per_batch: int = 4):
+        self.env = {k: v for k, v in env.items() if k != "NEWSWORKER_BROKER_URL"}
+        self.cwd, self.folder, self.per_batch = cwd, folder, per_batch
+        self.batches: list[tuple[list[str], list[str], float]] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ingest-loop", daemon=True)
+
+    def start(self) -> "IngestLoop":
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        exe = Path(sys.executable).with_name("newsworker")
+        env = {k: v for k, v in os.environ.items() if k != "NEWSWORKER_BROKER_URL"} | self.env
+        number = 0
+        while not self._stop.is_set():
+            batch = self.folder / f"batch-{len(self.batches):03d}"
+            batch.mkdir(parents=True)
+            titles = []
+            for _ in range(self.per_batch):
+                number += 1
+                title = f"Convoy {number} leaves the base"
+                (batch / f"{number:05d}.txt").write_text(
+                    f"{title}\n\nSome {100 + number} US troops left the base in Syria on Monday, convoy {number}.\n")
+                titles.append(title)
+            done = subprocess.run([str(exe), "ingest", str(batch), "--json"], env=env, cwd=self.cwd,
+                                  capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                self.errors.append(done.stderr[-2000:])
+                continue
+            ids = [o["id"] for o in json.loads(done.stdout)["indexed"]]
+            self.batches.append((titles, ids, time.monotonic()))
+
+    def batches_after(self, moment: float) -> int:
+        return sum(1 for *_, finished in self.batches if finished > moment)
+
+    def stop(self) -> None:
+        """Let the batch under way finish, then stop."""
+        self._stop.set()
+        self._thread.join(STOP_SECONDS * 4)

@@ -14,8 +14,8 @@ import pytest
 from celery.result import AsyncResult
 from click.testing import CliRunner
 
+from tests.celeryproc import WorkerProcess
 from tests.conftest import REDIS_URL, SEED, require_redis
-from tests.test_celery_worker import celery_worker_process  # noqa: F401  (fixture)
 from tests.test_store_contract import ALL, IRAQ
 from worker import locks
 from worker import reindex as reindexing
@@ -112,7 +112,7 @@ def test_reindex_re_extracts_from_stored_text_and_swaps(rebuild_store, extractor
     assert seed_id not in _ids(rebuild_store.search(troops_in_iraq))  # the stale copy has no figures
     calls: list[tuple[int, int]] = []
 
-    report = reindexing.run(rebuild_store, extractor, progress=lambda d, t: calls.append((d, t)), batch_size=2)
+    report = reindexing.run(rebuild_store, extractor, progress=lambda p: calls.append((p.done, p.total)), batch_size=2)
 
     assert (report.from_version, report.to_version, report.read, report.articles, report.failed) == (1, 2, 4, 4, [])
     versions = rebuild_store.versions()
@@ -204,8 +204,8 @@ def test_a_count_mismatch_is_not_swapped_in(tmp_path, extractor):
     class LosesOne(SqliteStore):
         """A store that silently loses the first document of every load."""
 
-        def load_into(self, target, articles):
-            return super().load_into(target, articles[1:])
+        def load_chunk(self, target, source, articles):
+            return super().load_chunk(target, source, articles[1:])
 
     store = LosesOne(tmp_path / "newsworker.db")
     store.upsert(ALL)
@@ -219,11 +219,11 @@ def test_documents_the_store_refuses_are_named_and_not_swapped_in(tmp_path, extr
     class RefusesIraq(SqliteStore):
         """A store that refuses one document with a reason, as Elasticsearch's bulk API can."""
 
-        def load_into(self, target, articles):
+        def load_chunk(self, target, source, articles):
             kept = [a for a in articles if a.id != IRAQ.id]
             refused = [IndexOutcome(id=a.id, origin=a.origin, status="failed", reason="mapper_parsing_exception: bad value")
                        for a in articles if a.id == IRAQ.id]
-            return super().load_into(target, kept) + refused
+            return super().load_chunk(target, source, kept) + refused
 
     store = RefusesIraq(tmp_path / "newsworker.db")
     store.upsert(ALL)
@@ -256,7 +256,7 @@ def test_two_reindexes_at_once_one_is_refused(rebuild_store, rebuild_settings, s
     app = _app(rebuild_settings, rebuild_store, extractor)
     started, release = threading.Event(), threading.Event()
 
-    def slow(done, total):
+    def slow(progress):
         started.set()
         release.wait(30)
 
@@ -377,8 +377,18 @@ def test_wait_follows_the_progress_state_in_the_result_backend(cli_store, cli_se
     assert "Reindex: 0/4 articles" in err and "Reindex: 4/4 articles" in err
 
 
+@pytest.fixture
+def reindex_workers(broker_env, tmp_path):
+    """Two solo workers on the main and the reindex queue: the coordinator holds one slot."""
+    queues = [broker_env["NEWSWORKER_QUEUE"], f"{broker_env['NEWSWORKER_QUEUE']}-reindex"]
+    workers = [WorkerProcess(broker_env, tmp_path, tmp_path / "worker.log", queues=queues).start() for _ in range(2)]
+    yield workers
+    for worker in workers:
+        worker.stop()
+
+
 @pytest.mark.integration
-def test_cli_reindex_through_a_real_worker(celery_worker_process, broker_env, tmp_path):  # noqa: F811
+def test_cli_reindex_through_a_real_worker(reindex_workers, broker_env, tmp_path):
     store = SqliteStore(tmp_path / "var" / "newsworker.db")
     store.upsert(ALL)
     store.close()
@@ -389,3 +399,86 @@ def test_cli_reindex_through_a_real_worker(celery_worker_process, broker_env, tm
     store = SqliteStore(tmp_path / "var" / "newsworker.db")
     assert store.versions().live.version == 2 and store.get(IRAQ.id).extractor_version != IRAQ.extractor_version
     store.close()
+
+
+# -- issue 16: chunks, and nothing written meanwhile lost ---------------------------------------
+
+
+def _copies(template, n: int, tag: str):
+    """``n`` distinct articles shaped like ``template``, stored as an older extractor left them."""
+    return [template.model_copy(update={
+        "id": f"{tag}-{i:04d}", "url": f"https://example.test/{tag}/{i}", "canonical_url": f"https://example.test/{tag}/{i}",
+        "title": f"{template.title} ({tag} {i})", "body": f"{template.body}\n\nUpdate {tag} {i}.",
+        "content_hash": f"{tag}{i:060d}", "extractor_version": OLD_VERSION, "duplicate_of": None,
+        "entities": [], "figures": [], "events": []}) for i in range(n)]
+
+
+def test_writes_made_while_the_chunks_run_reach_the_new_generation(rebuild_store, extractor):
+    """Item 3: every kind of write between the first chunk and the swap (new articles, an update,
+    a near-copy link) is in the live generation after it, each article once."""
+    rebuild_store.upsert(_copies(IRAQ, 12, "old"))
+    written: dict[str, list[str]] = {"new": []}
+
+    def write_meanwhile(record, number):
+        # In the middle of the run: a new article, an update of a chunk already done and of one to come, a link.
+        fresh = extractor.extract_many(_copies(IRAQ, 1, f"new{number}"))
+        rebuild_store.upsert(fresh)
+        written["new"].append(fresh[0].id)
+        if number == 1:
+            # As ingest updates it: a new text, extracted afresh.
+            changed = rebuild_store.get("old-0000").model_copy(update={
+                "title": "Updated while reindexing", "content_hash": "f" * 64, "entities": [], "figures": [],
+                "events": [], "extractor_version": None})
+            rebuild_store.upsert(extractor.extract_many([changed]))
+            rebuild_store.set_duplicate_of({"old-0011": "old-0010"})
+        reindexing._here(rebuild_store, extractor, runs)(record, number)
+
+    runs = reindexing.MemoryRuns()
+    report = reindexing.run(rebuild_store, extractor, batch_size=4, runs=runs, dispatch=write_meanwhile)
+
+    # A chunk read after a write may read its article too (the last range is open): it finds it there and keeps it.
+    assert report.chunks == 3 and 12 <= report.read <= 15
+    live = rebuild_store.versions().live
+    assert live.version == 2 and live.articles == 12 + len(written["new"]) == report.live_articles
+    assert rebuild_store.get("old-0000").title == "Updated while reindexing"
+    assert rebuild_store.get("old-0011").duplicate_of == "old-0010"
+    for article_id in ["old-0000", "old-0005", *written["new"]]:
+        assert rebuild_store.get(article_id).extractor_version == extractor.version
+    assert rebuild_store.versions().building is None
+
+
+def test_an_unfinished_run_is_resumed_not_restarted(rebuild_store, extractor, lock_client, rebuild_settings):
+    """Item 2: a coordinator that stopped after some chunks; a new reindex is refused, --resume
+    rebuilds only the chunks not done."""
+    from worker.errors import ReindexUnfinishedError
+    from worker.reindex.runs import Runs, run_key
+
+    rebuild_store.upsert(_copies(IRAQ, 9, "old"))
+    runs = Runs(lock_client, run_key(locks.reindex_lock_name(rebuild_settings)))
+    done: list[int] = []
+
+    def dies_after_two(record, number):
+        if len(done) == 2:
+            raise KeyboardInterrupt("coordinator killed")
+        reindexing._here(rebuild_store, extractor, runs)(record, number)
+        done.append(number)
+
+    with pytest.raises(KeyboardInterrupt):
+        reindexing.run(rebuild_store, extractor, batch_size=3, runs=runs, dispatch=dies_after_two)
+    try:
+        assert rebuild_store.versions().building.version == 2
+        with pytest.raises(ReindexUnfinishedError, match="--resume"):
+            reindexing.run(rebuild_store, extractor, batch_size=3, runs=runs)
+        rebuilt: list[int] = []
+
+        def counted(record, number):
+            rebuilt.append(number)
+            reindexing._here(rebuild_store, extractor, runs)(record, number)
+
+        report = reindexing.run(rebuild_store, extractor, runs=runs, dispatch=counted, resume=True)
+    finally:
+        record = runs.load()
+        if record:
+            runs.clear(record.id)
+    assert rebuilt == [2] and report.read == 9 and rebuild_store.versions().live.version == 2
+    assert reindexing.rollback(rebuild_store).to_version == 1

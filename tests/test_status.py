@@ -240,3 +240,64 @@ def test_worker_logs_json_lines_and_status_sees_it(json_worker, broker_env, tmp_
         assert {("task", "newsworker.poll_feeds"), ("input", str(tmp_path / "missing.txt"))} <= kinds
     finally:
         redis.Redis.from_url(REDIS_URL).delete(f"newsworker:task-errors:{settings.queue}")
+
+
+# -- a reindex under way (issue 16 item 2) -----------------------------------------------------
+
+
+def _run_record(articles: int = 300, chunk: int = 100):
+    from worker.reindex.runs import RunRecord
+    from worker.store.base import Chunk, IndexVersion
+
+    chunks = [Chunk(number=i, low=i * chunk or None, high=(i + 1) * chunk if i < articles // chunk - 1 else None,
+                    articles=chunk) for i in range(articles // chunk)]
+    return RunRecord(id="run-status", store="sqlite", source=IndexVersion(name="v1", version=1, articles=articles),
+                     target=IndexVersion(name="v2", version=2, articles=0), chunks=chunks, extractor_version="6",
+                     started_at=NOW - timedelta(minutes=5))
+
+
+def test_reindex_status_rates_what_its_coordinator_did_since_it_began_watching():
+    from worker.reindex.progress import reindex_status
+    from worker.reindex.runs import ChunkReport, Watch
+
+    run = _run_record()
+    reports = {n: ChunkReport(number=n, read=100) for n in (0, 1)}
+    # A resume 20 s ago found chunk 0 done; chunk 1 since: 100 articles in 20 s, 100 left.
+    status = reindex_status(run, reports, Watch(at=NOW - timedelta(seconds=20), done=100), "host pid 7", NOW)
+    p = status.progress
+    assert (p.done, p.total, p.chunks_done, p.chunks_total, p.articles_per_second, p.eta_seconds) == (200, 300, 2, 3, 5.0, 20.0)
+    stopped = reindex_status(run, reports, None, None, NOW)
+    assert (stopped.progress.done, stopped.progress.articles_per_second, stopped.progress.eta_seconds) == (200, None, None)
+    base = Status(mode="broker", queue="q", feeds=FeedsStatus(), spacy_model="m", extractor_version="6")
+    running = render.status("broker", base.model_copy(update={"reindex": status}))
+    assert ("reindex:     v2: 200/300 articles, 2/3 chunks, 5.0 articles/s, about 20 s left "
+            "(started 2026-03-01 11:55, coordinated by host pid 7)") in running
+    assert "reindex --resume" in render.status("broker", base.model_copy(update={"reindex": stopped}))
+    assert "reindex:     none running" in render.status("broker", base)
+
+
+def test_status_shows_the_recorded_reindex_from_redis(redis_queue):
+    from worker import locks
+    from worker.cli.main import cli
+    from worker.reindex.runs import ChunkReport, Runs, run_key
+
+    settings = redis_queue
+    client = locks.connect(settings.lock_url)
+    name = locks.reindex_lock_name(settings)
+    runs = Runs(client, run_key(name))
+    run = _run_record().model_copy(update={"started_at": datetime.now(timezone.utc)})
+    runs.save(run)
+    runs.record(run.id, ChunkReport(number=0, read=100))
+    try:
+        with locks.held(client, name, task_id="coordinator-1"):
+            data = json.loads(CliRunner().invoke(cli, ["status", "--json"], catch_exceptions=False).stdout)
+            assert data["reindex"]["progress"]["done"] == 100 and data["reindex"]["progress"]["total"] == 300
+            assert "task coordinator-1" in data["reindex"]["coordinator"]
+            text = CliRunner().invoke(cli, ["status"], catch_exceptions=False).stdout
+            assert "reindex:     v2: 100/300 articles, 1/3 chunks" in text and "coordinated by" in text
+        text = CliRunner().invoke(cli, ["status"], catch_exceptions=False).stdout
+        assert "reindex:     stopped at v2: 100/300 articles" in text and "reindex --resume" in text
+    finally:
+        runs.clear(run.id)
+        client.close()
+    assert "reindex:     none running" in CliRunner().invoke(cli, ["status"], catch_exceptions=False).stdout

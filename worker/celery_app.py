@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from celery import Celery
+from kombu import Queue
 
 from . import logjson, tasklog
 from .runtime import Runtime
@@ -43,8 +44,14 @@ def create_app(settings: Settings | None = None) -> Celery:
     )
     if urlsplit(settings.broker_url).scheme in ("redis", "rediss"):
         app.conf.broker_transport_options = redis_transport_options(settings)
+    routes = {"newsworker.reindex_chunk": {"queue": settings.reindex_queue_name}}
     if settings.ingest_queue:
-        app.conf.task_routes = {"newsworker.ingest_feed_items": {"queue": settings.ingest_queue}}
+        routes["newsworker.ingest_feed_items"] = {"queue": settings.ingest_queue}
+    app.conf.task_routes = routes
+    # A worker started without -Q consumes every queue named here (Celery's default is only the
+    # main one): reindex chunks are worked off with no extra flag, on a queue of their own.
+    app.conf.task_create_missing_queues = True
+    app.conf.task_queues = [Queue(settings.queue), Queue(settings.reindex_queue_name)]
     app.conf.beat_schedule = {
         "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
     }

@@ -62,3 +62,11 @@ class KibanaError(NewsworkerError):
 
 class DeadLetterError(NewsworkerError):
     """Redis, where dead letters are kept, does not answer or refused; nothing was parked or removed."""
+
+
+class ReindexUnfinishedError(NewsworkerError):
+    """A reindex whose coordinator stopped left its chunks recorded; this one did nothing."""
+
+
+class ReindexChunkError(NewsworkerError):
+    """A chunk of a reindex failed after its retries; the run is kept for ``reindex --resume``."""

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     # Queue for indexing a poll's new items (CPU-bound extraction); empty = the main queue.
     # A separate queue lets polling workers and extraction workers scale apart.
     ingest_queue: str = ""
+    # Queue of the reindex's chunk tasks; empty = "<queue>-reindex". Workers started without -Q
+    # take both; `-Q <it>` gives reindexing workers of its own, so ingest keeps flowing.
+    reindex_queue: str = ""
+    # Articles per reindex chunk task (one range of the live generation, re-extracted and bulk-loaded).
+    reindex_chunk_size: int = Field(default=500, ge=1, le=100_000)
+    # The reindex lock's time to live: how soon a reindex whose coordinator died can be resumed.
+    reindex_lock_seconds: float = Field(default=120.0, ge=2, le=3600)
     data_dir: Path = Path("var")
     sqlite_path: Path | None = None
     # The only folders workers read files from (ingest tasks, sidecars, file: feeds); a JSON
@@ -232,6 +239,10 @@ class Settings(BaseSettings):
         if urlsplit(self.broker_url).scheme in ("redis", "rediss"):
             return self.broker_url
         return DEFAULT_LOCK_URL
+
+    @property
+    def reindex_queue_name(self) -> str:
+        return self.reindex_queue or f"{self.queue}-reindex"
 
     @property
     def results_url(self) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from .feeds.registry import FeedConfig
 from .feeds.state import FeedState
 from .models import Failure, StoreStats
+from .reindex.progress import ReindexStatus
 from .task_errors import TaskError
 
 FeedHealthState = Literal["ok", "failing", "overdue", "retired", "never_polled"]
@@ -135,5 +136,8 @@ class Status(BaseModel):
     task_errors_error: str | None = None
     dead_letters: int | None = None
     dead_letters_error: str | None = None
+    # The reindex recorded for this store (running, or stopped and waiting for --resume).
+    reindex: ReindexStatus | None = None
+    reindex_error: str | None = None
     spacy_model: str
     extractor_version: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,10 +13,10 @@ from functools import partial
 from pathlib import Path
 
 from celery import shared_task
-from celery.exceptions import TaskPredicate
+from celery.exceptions import Ignore, TaskPredicate
 
 from . import deliveries, splitting
-from .errors import TransientStoreError
+from .errors import ReindexBusyError, TransientStoreError
 from .ingest import ingest_files
 from .parking import index_or_park, retry_store
 from .settings import RETRY_DELAY_MAX
@@ -211,44 +212,129 @@ def _item_origins(documents: list[dict]) -> list[str]:
 
 
 REINDEX = "newsworker.reindex"
+REINDEX_CHUNK = "newsworker.reindex_chunk"
 
 # In process there is no result backend to poll for PROGRESS: the CLI listens here instead.
-eager_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar("eager_progress", default=None)
+eager_progress: ContextVar[Callable | None] = ContextVar("eager_progress", default=None)
 
 
 @shared_task(bind=True, name=REINDEX, acks_late=True, reject_on_worker_lost=True)
-def reindex(self, rollback: bool = False) -> dict:
-    """Rebuild the store as its next generation and swap it in (or roll back), under the
-    store's Redis lock; returns a ReindexReport (or RollbackReport) as JSON.
+def reindex(self, rollback: bool = False, resume: bool = False) -> dict:
+    """Coordinate a reindex (or roll back) under the store's Redis lock; returns a ReindexReport
+    (or RollbackReport) as JSON.
 
-    A second reindex of the same store fails with ReindexBusyError and changes nothing.
-    A worker lost mid-rebuild leaves its half-built generation kept (not live) and its
-    lock to expire (worker.locks.LOCK_TTL_SECONDS); the redelivered task is refused until then.
+    The chunks go to NEWSWORKER_REINDEX_QUEUE as reindex_chunk tasks (in process: run here one
+    after another); this task waits for their reports, then verifies and swaps. With a broker it
+    holds one worker slot while it waits: run two worker processes or more. A second reindex of
+    the same store fails with ReindexBusyError; one while an unfinished run is recorded fails
+    with ReindexUnfinishedError (``resume=True`` goes on with that run).
+
+    The broker hands this message out again when it stays unacknowledged past the visibility
+    timeout, whether its worker died or is still waiting for chunks: a copy while the first one
+    runs is ignored, a copy after it finished returns its report, and a copy whose first run
+    died resumes the run that one recorded. Never a second reindex from one request.
     """
     from . import locks
     from . import reindex as reindexing
     from .celery_app import runtime_of
+    from .reindex.runs import Runs, run_key
 
     runtime = runtime_of(self.app)
     settings = runtime.settings
     client = locks.connect(settings.lock_url)
+    name = locks.reindex_lock_name(settings)
+    runs = Runs(client, run_key(name))
     try:
-        with locks.held(client, locks.reindex_lock_name(settings), task_id=self.request.id) as lock:
-            if rollback:
-                report = reindexing.rollback(runtime.store)
-            else:
-                report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
-                                        before_swap=lock.verify)
+        earlier = None if self.request.is_eager else runs.finished(self.request.id)
+        if earlier is not None:
+            log.info("reindex task=%s was delivered again after it finished; its report is returned", self.request.id)
+            return json.loads(earlier)
+        if not rollback and not self.request.is_eager:
+            recorded = runs.load()
+            resume = resume or (recorded is not None and recorded.task_id == self.request.id)
+        try:
+            with locks.held(client, name, task_id=self.request.id, ttl=settings.reindex_lock_seconds) as lock:
+                if rollback:
+                    report = reindexing.rollback(runtime.store)
+                else:
+                    dispatch = None if self.request.is_eager else partial(_send_chunk, self.app)
+                    report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
+                                            before_swap=lock.verify, batch_size=settings.reindex_chunk_size,
+                                            runs=runs, dispatch=dispatch, resume=resume, task_id=self.request.id)
+                if not self.request.is_eager:
+                    runs.finish(self.request.id, report.model_dump_json())
+        except ReindexBusyError:
+            _ignore_if_held_by_itself(self, client, name)
+            raise
     finally:
         client.close()
     log.info("reindex task=%s %s", self.request.id, report.model_dump_json(exclude={"failed"}))
     return report.model_dump(mode="json")
 
 
-def _reindex_progress(task, done: int, total: int) -> None:
+def _ignore_if_held_by_itself(task, client, name: str) -> None:
+    """The lock is held by another delivery of this very task: this copy is ignored (no state
+    stored, the message acknowledged; the running one reports)."""
+    from . import locks
+
+    holder = locks.StoreLock(client, name).holder()
+    if holder is not None and holder.task_id == task.request.id and not task.request.is_eager:
+        log.warning("reindex task=%s was delivered again while it still runs (visibility timeout); this copy is ignored",
+                    task.request.id)
+        raise Ignore() from None
+
+
+def _send_chunk(app, record, number: int) -> None:
+    # Immutable: the chunk's message is the run id and its number, nothing of a result before it;
+    # its id follows from them, so a chunk sent again on resume is recognisably the same one.
+    app.tasks[REINDEX_CHUNK].si(record.id, number).apply_async(task_id=f"reindex-{record.id}-{number}")
+
+
+@shared_task(bind=True, name=REINDEX_CHUNK, acks_late=True, reject_on_worker_lost=True)
+def reindex_chunk(self, run_id: str, number: int) -> dict:
+    """Rebuild one chunk of the recorded run into its target generation and record the report.
+
+    Idempotent (the load is create-only), so a chunk whose worker was killed simply runs again.
+    The store unavailable: retried with backoff; any other failure, or the last retry, is
+    recorded as the chunk's error, which stops the coordinator with a message to --resume.
+    """
+    from . import locks
+    from .celery_app import runtime_of
+    from .reindex import fanout
+    from .reindex.runs import ChunkReport, Runs, run_key
+
+    runtime = runtime_of(self.app)
+    settings = runtime.settings
+    client = locks.connect(settings.lock_url)
+    try:
+        runs = Runs(client, run_key(locks.reindex_lock_name(settings)))
+        record = runs.load()
+        if record is None or record.id != run_id:
+            log.warning("reindex_chunk task=%s: run %s is no longer recorded (finished or abandoned); nothing done",
+                        self.request.id, run_id)
+            return {"run": run_id, "number": number, "skipped": True}
+        try:
+            report = fanout.rebuild_chunk(runtime.store, runtime.extractor, record, number)
+        except TransientStoreError as exc:
+            if self.request.retries < settings.task_max_retries:
+                raise self.retry(countdown=settings.store_retry_delay(self.request.retries))
+            runs.record(run_id, ChunkReport(number=number, error=str(exc)))
+            raise
+        except Exception as exc:
+            runs.record(run_id, ChunkReport(number=number, error=f"{type(exc).__name__}: {exc}"))
+            raise
+        runs.record(run_id, report)
+    finally:
+        client.close()
+    log.info("reindex_chunk task=%s run=%s chunk=%d read=%d loaded=%d kept=%d failed=%d seconds=%.2f", self.request.id,
+             run_id, number, report.read, report.loaded, report.kept, len(report.failed), report.seconds)
+    return report.model_dump(mode="json")
+
+
+def _reindex_progress(task, progress) -> None:
     if task.request.is_eager:
         listener = eager_progress.get()
         if listener is not None:
-            listener(done, total)
+            listener(progress)
     else:
-        task.update_state(state="PROGRESS", meta={"done": done, "total": total})
+        task.update_state(state="PROGRESS", meta=progress.model_dump(mode="json"))

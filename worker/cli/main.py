@@ -267,11 +267,13 @@ def extract(ctx: Context, file: Path, source, published, as_json: bool) -> None:
 @pass_context
 @guard
 def status(ctx: Context, as_json: bool) -> None:
-    """Mode in force, queue depths and workers, store contents, feed health, last errors.
+    """Mode in force, queue depths and workers, store contents, feed health, last errors, reindex progress.
 
     With a broker: waiting messages per queue (Redis LLEN), messages delivered but not yet
     acknowledged, and the workers answering within a second. Last errors: task failures
-    and retries on workers, inputs that could not be ingested, feeds failing now.
+    and retries on workers, inputs that could not be ingested, feeds failing now. Reindex:
+    a run recorded for this store, done/total articles, articles/s and time left while its
+    coordinator holds the lock, else stopped (finish it with `reindex --resume`).
     """
     report = collect_status(ctx.settings, ctx.runtime, create_app)
     if as_json:

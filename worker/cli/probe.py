@@ -132,6 +132,7 @@ def collect_status(settings: Settings, runtime: Runtime, app_factory: Callable[[
         last_errors=last_errors(tasks, store.recent_failures if store else [], feeds.feeds),
         task_errors_error=tasks_error,
         **_dead_letters(settings),
+        **_reindex(settings),
         spacy_model=settings.spacy_model,
         extractor_version=EXTRACTOR_VERSION,
     )
@@ -152,6 +153,32 @@ def _dead_letters(settings: Settings) -> dict:
         return {"dead_letters_error": str(exc)}
     finally:
         box.client.close()
+
+
+def _reindex(settings: Settings) -> dict:
+    """The store's recorded reindex run and its progress, from Redis where its chunks report."""
+    from .. import locks
+    from ..errors import LockUnavailableError
+    from ..reindex.progress import reindex_status
+    from ..reindex.runs import Runs, run_key
+
+    try:
+        client = locks.connect(settings.lock_url)
+    except LockUnavailableError as exc:
+        return {"reindex_error": str(exc)}
+    try:
+        name = locks.reindex_lock_name(settings)
+        runs = Runs(client, run_key(name))
+        record = runs.load()
+        if record is None:
+            return {}
+        holder = locks.StoreLock(client, name).holder()
+        return {"reindex": reindex_status(record, runs.reports(record.id), runs.watched(record.id),
+                                          holder.describe() if holder else None, utc_now())}
+    except (redis.RedisError, LockUnavailableError) as exc:
+        return {"reindex_error": _error(exc, settings)}
+    finally:
+        client.close()
 
 
 def _feeds(runtime: Runtime) -> FeedsStatus:

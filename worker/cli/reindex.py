@@ -12,6 +12,7 @@ from .. import reindex as reindexing
 from ..celery_app import create_app
 from ..errors import LockUnavailableError
 from ..extract import EXTRACTOR_VERSION
+from ..reindex.progress import RunProgress
 from ..tasks import REINDEX, eager_progress
 from .common import Context, emit_json, guard, pass_context
 
@@ -23,27 +24,39 @@ POLL_SECONDS = 0.5
               help="With a broker: follow the job with a progress bar and print its report (in process it always waits).")
 @click.option("--dry-run", is_flag=True, help="Print what would happen now (generations, counts, lock); change nothing.")
 @click.option("--rollback", is_flag=True, help="Point the store back at the generation the last reindex replaced.")
+@click.option("--resume", is_flag=True,
+              help="Finish a reindex whose coordinator stopped (killed, or a chunk gave up), from the chunks it recorded as done.")
 @click.option("--timeout", default=24 * 3600.0, show_default=True, help="Seconds to wait for the job with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan or report as JSON.")
 @pass_context
 @guard
-def reindex(ctx: Context, wait: bool, dry_run: bool, rollback: bool, timeout: float, as_json: bool) -> None:
+def reindex(ctx: Context, wait: bool, dry_run: bool, rollback: bool, resume: bool, timeout: float, as_json: bool) -> None:
     """Rebuild the store from its stored text with the current extractor and mappings.
 
     \b
     A reindex job:
       1. takes the store's lock in Redis (NEWSWORKER_REDIS_URL); a second reindex is refused
       2. creates the next generation (SQLite: newsworker.vN.db beside the store file;
-         Elasticsearch: index <prefix>-articles-vN from the current templates)
-      3. re-extracts every live article from its stored text into it
-      4. verifies the count (articles that fail re-extraction are listed, not hidden)
+         Elasticsearch: index <prefix>-articles-vN from the current templates) and marks
+         it as building: from then on every write (ingest, feeds, near-copy links) lands
+         in the live generation and then in it too, so nothing written meanwhile is lost
+      3. cuts the live generation into chunks (NEWSWORKER_REINDEX_CHUNK_SIZE articles)
+         and sends each to NEWSWORKER_REINDEX_QUEUE, where workers re-extract them side
+         by side (without a broker: here, one after another); done chunks are recorded
+         in Redis, and progress is their sum (articles/s, time left)
+      4. verifies by id that every live article is in it (those that fail re-extraction
+         are listed, not hidden)
       5. swaps the read and write aliases (SQLite: the generation pointer) in one step
-    The replaced generation is kept: --rollback restores it.
+         and rebuilds the events rollup
+    The replaced generation is kept: --rollback restores it. With a broker the job
+    holds one worker slot while it waits for its chunks: run two worker processes or more.
+    A job whose coordinator died (or whose chunk gave up) is finished by --resume.
 
     \b
     Examples:
       newsworker reindex --dry-run
       newsworker reindex --wait
+      newsworker reindex --resume --wait
       newsworker reindex --rollback
     """
     if dry_run:
@@ -59,11 +72,11 @@ def reindex(ctx: Context, wait: bool, dry_run: bool, rollback: bool, timeout: fl
         with _Progress(what) as bar:
             token = eager_progress.set(bar.update)
             try:
-                data = task.apply(kwargs={"rollback": rollback}, throw=True).get()
+                data = task.apply(kwargs={"rollback": rollback, "resume": resume}, throw=True).get()
             finally:
                 eager_progress.reset(token)
     else:
-        result = task.apply_async(kwargs={"rollback": rollback})
+        result = task.apply_async(kwargs={"rollback": rollback, "resume": resume})
         click.echo(f"Enqueued {what.lower()} task {result.id} on {ctx.mode()}.", err=True)
         if not wait:
             if as_json:
@@ -94,9 +107,19 @@ def _follow(result, what: str, timeout: float) -> dict:
             if time.monotonic() > deadline:
                 raise click.ClickException(f"gave up waiting after {timeout:.0f} s; task {result.id} is still running")
             if result.state == "PROGRESS" and isinstance(result.info, dict):
-                bar.update(int(result.info.get("done", 0)), int(result.info.get("total", 0)))
+                bar.update(_as_progress(result.info))
             time.sleep(POLL_SECONDS)
     return result.get(timeout=max(deadline - time.monotonic(), 1.0))
+
+
+def _as_progress(info: dict) -> RunProgress:
+    """The task's PROGRESS meta; an older worker's {done, total} still draws the bar."""
+    try:
+        return RunProgress.model_validate(info)
+    except ValueError:
+        done, total = int(info.get("done", 0)), int(info.get("total", 0))
+        return RunProgress(run_id="", target_version=0, done=done, total=total, chunks_done=0, chunks_total=0,
+                           articles_per_second=None, eta_seconds=None)
 
 
 class _Progress:
@@ -108,12 +131,16 @@ class _Progress:
         self.tty = sys.stderr.isatty()
         self.last: tuple[int, int] | None = None
 
-    def update(self, done: int, total: int) -> None:
+    def update(self, progress: RunProgress) -> None:
+        done, total = progress.done, progress.total
         if (done, total) == self.last:
             return
         self.last = (done, total)
         if not self.tty:
-            click.echo(f"{self.label}: {done}/{total} articles", err=True)
+            rate = f", {progress.articles_per_second:.1f} articles/s" if progress.articles_per_second else ""
+            eta = f", about {progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
+            chunks = f", {progress.chunks_done}/{progress.chunks_total} chunks" if progress.chunks_total else ""
+            click.echo(f"{self.label}: {done}/{total} articles{chunks}{rate}{eta}", err=True)
             return
         if self.bar is None:
             self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr, show_pos=True)
@@ -189,7 +216,8 @@ def _print_report(data: dict, rollback: bool, as_json: bool) -> None:
     r = reindexing.ReindexReport.model_validate(data)
     click.echo(f"Reindexed the {r.store} store: v{r.from_version} -> v{r.to_version} ({r.to_name}), "
                f"{r.articles} of {r.read} articles re-extracted with extractor {r.extractor_version}, "
-               f"{len(r.failed)} failed, in {r.seconds:.1f} s.")
+               f"{len(r.failed)} failed, in {r.seconds:.1f} s ({r.chunks} chunks; {r.live_articles} articles live, "
+               "those written meanwhile included).")
     for failure in r.failed:
         click.echo(f"  failed: {failure.id} ({failure.origin or 'no origin'}): {failure.reason} "
                    f"[left out of v{r.to_version}; still in v{r.from_version}]")

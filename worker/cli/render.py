@@ -122,6 +122,7 @@ def status(mode: str, report: Status, listed_feeds: int = 10) -> str:
             f"failures:    {stats.failures} inputs could not be ingested",
         ]
     lines.append(f"extractor:   version {report.extractor_version}, spaCy model {report.spacy_model}")
+    lines.append(_reindex_line(report))
     lines += _feed_lines(report.feeds, listed_feeds)
     if report.task_errors_error:
         lines.append(f"task errors: unknown ({report.task_errors_error})")
@@ -150,6 +151,19 @@ def _broker_lines(report: Status) -> list[str]:
         if workers.others:
             answering += f" (and {len(workers.others)} on other queues)"
     return [f"queues:      {queues}", f"workers:     {answering}"]
+
+
+def _reindex_line(report: Status) -> str:
+    if report.reindex_error:
+        return f"reindex:     unknown ({_one_line(report.reindex_error)})"
+    run = report.reindex
+    if run is None:
+        return "reindex:     none running"
+    started = f"started {_when(run.started_at)}"
+    if run.coordinator is None:
+        return (f"reindex:     stopped at {run.progress.describe()} ({started}; its coordinator is gone: "
+                "newsworker reindex --resume)")
+    return f"reindex:     {run.progress.describe()} ({started}, coordinated by {run.coordinator})"
 
 
 def _feed_lines(feeds: FeedsStatus, listed: int) -> list[str]:

@@ -35,12 +35,26 @@ class IndexVersion(BaseModel):
     articles: int
 
 
+class Chunk(BaseModel):
+    """A stable range of a generation's articles, rebuilt by one task: ``low`` inclusive,
+    ``high`` exclusive, None unbounded (SQLite: rowids; Elasticsearch: ids in their sort
+    order). Articles written after planning fall into some range or past the last; the
+    dual write (ArticleStore.set_building) carries them, so a range need not be exact."""
+
+    number: int
+    low: int | str | None
+    high: int | str | None
+    articles: int
+
+
 class IndexVersions(BaseModel):
     """What the read/write aliases point at now, what rollback would restore, and all kept."""
 
     live: IndexVersion | None
     previous: IndexVersion | None
     kept: list[IndexVersion]
+    # The generation a reindex is building: every write reaches it too (see set_building).
+    building: IndexVersion | None = None
 
 
 class ArticleStore(ABC):
@@ -162,8 +176,35 @@ class ArticleStore(ABC):
     def count(self, target: IndexVersion) -> int: ...
 
     @abstractmethod
+    def set_building(self, target: IndexVersion | None) -> None:
+        """Mark ``target`` as the generation being built (None: no longer any). From then on
+        every write (upsert, near-copy links) lands in the live generation and then in
+        ``target``: writers look at the marker after their live write, so a write either
+        happened before the marker (and a chunk read after it sees it) or reaches both."""
+
+    @abstractmethod
+    def plan_chunks(self, source: IndexVersion, size: int) -> list["Chunk"]:
+        """``source``'s articles cut into ranges of about ``size``, covering the whole key space."""
+
+    @abstractmethod
+    def chunk_articles(self, source: IndexVersion, chunk: "Chunk") -> list[Article]:
+        """The articles of ``source`` in the chunk's range, read from that generation itself."""
+
+    @abstractmethod
+    def load_chunk(self, target: IndexVersion, source: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        """Create-only load of re-extracted articles into ``target``: an id already there was put
+        by a writer after the chunk was read (newer) or by an earlier run of the chunk, and is
+        left alone ("unchanged"). ``duplicate_of`` is taken from ``source`` as it is now, so a
+        near-copy link made while the chunk ran is not undone by the chunk's older read."""
+
+    @abstractmethod
+    def missing_from(self, target: IndexVersion, source: IndexVersion) -> list[str]:
+        """Ids in ``source`` that ``target`` lacks (the final check before a swap)."""
+
+    @abstractmethod
     def swap_to(self, target: IndexVersion) -> None:
-        """Point the read and write aliases at target in one atomic step; the old one is kept."""
+        """Point the read and write aliases at target in one atomic step, clearing the building
+        marker in the same step; the old one is kept."""
 
     @abstractmethod
     def rollback(self) -> IndexVersion:

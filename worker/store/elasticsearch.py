@@ -27,7 +27,7 @@ from ..models import Article, EventQuery, EventRecord, Failure, IndexOutcome, Se
 from ..rollup import Group, Mention, Window
 from ..settings import DEFAULT_MAPPINGS_DIR, ElasticsearchSettings
 from . import es_bulk, es_events, es_generations, es_pages, es_query
-from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
+from .base import CANDIDATES, ArticleStore, Chunk, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from .es_client import make_client, where
 from .es_errors import reason, translated
 from .es_names import Family, Layout
@@ -38,6 +38,8 @@ from .es_templates import load_templates
 RECENT_FAILURES = 10
 MGET_CHUNK = 1000
 SCROLL_KEEP_ALIVE = "10m"
+# Articles per page when reading a chunk or listing ids (search_after over the id keyword).
+PAGE = 500
 
 
 class ElasticsearchStore(ArticleStore):
@@ -123,10 +125,15 @@ class ElasticsearchStore(ArticleStore):
             return []
         known = self.fingerprints([a.id for a in articles])
         changed = [a for a in articles if not is_unchanged(a, known.get(a.id), a.extractor_version)]
+        landed: set[str] = set()
         written = es_bulk.write(
             self.client, self.articles.write_alias, changed, self.bulk, self.where,
-            require_alias=True, refresh="wait_for",
+            require_alias=True, refresh="wait_for", landed=landed,
         )
+        stored = {o.id for o in written if o.status != "failed"}
+        for index in self._also_to(landed) if stored else ():
+            es_bulk.write(self.client, index, [a for a in changed if a.id in stored], self.bulk, self.where,
+                          require_alias=False, refresh="false")
         by_id = {o.id: o for o in written}
         return [by_id.get(a.id) or IndexOutcome(id=a.id, origin=a.origin, status="unchanged") for a in articles]
 
@@ -166,7 +173,16 @@ class ElasticsearchStore(ArticleStore):
         return es_events.duplicates_of(self.client, self.layout, originals, self.where)
 
     def set_duplicate_of(self, changes: dict[str, str | None]) -> None:
-        es_events.set_duplicate_of(self.client, self.layout, changes, self.where)
+        landed = es_events.set_duplicate_of(self.client, self.layout, changes, self.where)
+        for index in self._also_to(landed) if changes else ():
+            es_events.set_duplicate_of(self.client, self.layout, changes, self.where, index=index)
+
+    def _also_to(self, landed: set[str]) -> set[str]:
+        """Where a write that went to ``landed`` must go too: the generation a reindex is building,
+        and the live one if a swap moved it meanwhile. Asked after the write has returned (and
+        is searchable): the reindex marks its generation before it plans the chunks, so a
+        write that finds no mark was visible before any chunk was read."""
+        return es_generations.write_targets(self.client, self.articles, self.where) - landed
 
     def mentions(self, window: Window) -> list[Mention]:
         return es_events.mentions(self.client, self.layout, window, self.where)
@@ -252,6 +268,77 @@ class ElasticsearchStore(ArticleStore):
         by_id = {o.id: o for o in written}
         return [by_id[a.id] for a in articles]
 
+    def set_building(self, target: IndexVersion | None) -> None:
+        if target is not None:
+            self._known(target)
+        es_generations.mark_building(self.client, self.articles, self.versions().building, target, self.where)
+
+    def plan_chunks(self, source: IndexVersion, size: int) -> list[Chunk]:
+        """Ranges of ids: the first id of every ``size`` in id order (search_after, no scroll)."""
+        lows: list[str] = []
+        total = 0
+        for page in self._id_pages(source.name, size):
+            lows.append(page[0])
+            total += len(page)
+        return [Chunk(number=i, low=low if i else None, high=lows[i + 1] if i + 1 < len(lows) else None,
+                      articles=min(size, total - i * size)) for i, low in enumerate(lows)]
+
+    def chunk_articles(self, source: IndexVersion, chunk: Chunk) -> list[Article]:
+        bounds = {k: v for k, v in (("gte", chunk.low), ("lt", chunk.high)) if v is not None}
+        query = {"range": {"id": bounds}} if bounds else {"match_all": {}}
+        return [es_events.article_from_source(h["_source"]) for h in self._pages(source.name, query, PAGE, None)]
+
+    def load_chunk(self, target: IndexVersion, source: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        self._not_live(target, "load into")
+        # Links as they are now, read just before writing: a link made since the chunk was read
+        # is kept. (Unlike SQLite no transaction orders the two; the window is this one request.)
+        links = self._links(source.name, [a.id for a in articles])
+        fresh = [a.model_copy(update={"duplicate_of": links.get(a.id, a.duplicate_of)}) for a in _last_copies(articles)]
+        written = es_bulk.write(self.client, target.name, fresh, self.bulk, self.where,
+                                require_alias=False, refresh="false", create_only=True)
+        by_id = {o.id: o for o in written}
+        return [by_id[a.id] for a in articles]
+
+    def missing_from(self, target: IndexVersion, source: IndexVersion) -> list[str]:
+        with translated(f"refreshing {target.name} and {source.name}", self.where):
+            self.client.indices.refresh(index=f"{target.name},{source.name}")
+        have = {i for page in self._id_pages(target.name, PAGE) for i in page}
+        return sorted(i for page in self._id_pages(source.name, PAGE) for i in page if i not in have)
+
+    def _links(self, index: str, ids: list[str]) -> dict[str, str | None]:
+        if not ids:
+            return {}
+        with translated(f"reading near-copy links in {index}", self.where):
+            docs = self.client.mget(index=index, ids=ids, source_includes=["duplicate_of"]).body["docs"]
+        return {d["_id"]: d["_source"].get("duplicate_of") for d in docs if d.get("found")}
+
+    def _id_pages(self, index: str, size: int) -> Iterator[list[str]]:
+        page: list[str] = []
+        for hit in self._pages(index, {"match_all": {}}, size, ["id"]):
+            page.append(hit["_source"]["id"])
+            if len(page) == size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+    def _pages(self, index: str, query: dict, size: int, fields: list[str] | None) -> Iterator[dict]:
+        """Every hit of ``query`` in id order, page by page with search_after (stable ranges,
+        no scroll context held open between a worker's pages)."""
+        after: list | None = None
+        while True:
+            body: dict = {"query": query, "size": size, "sort": [{"id": "asc"}]}
+            if fields is not None:
+                body["_source"] = fields
+            if after is not None:
+                body["search_after"] = after
+            with translated(f"reading {index} in id order", self.where):
+                hits = self.client.search(index=index, body=body).body["hits"]["hits"]
+            yield from hits
+            if len(hits) < size:
+                return
+            after = hits[-1]["sort"]
+
     def count(self, target: IndexVersion) -> int:
         self._known(target)
         return es_generations.count(self.client, target.name, self.where)
@@ -261,7 +348,7 @@ class ElasticsearchStore(ArticleStore):
         self._known(target, current)
         if current.live is not None and current.live.name == target.name:
             return
-        es_generations.swap(self.client, self.articles, current.live, target, self.where)
+        es_generations.swap(self.client, self.articles, current.live, target, self.where, building=current.building)
 
     def rollback(self) -> IndexVersion:
         current = self.versions()
@@ -277,6 +364,9 @@ class ElasticsearchStore(ArticleStore):
     def drop_version(self, target: IndexVersion) -> None:
         self._known(target)
         self._not_live(target, "drop")
+        building = self.versions().building
+        if building is not None and building.name == target.name:
+            self.set_building(None)
         es_generations.drop(self.client, target.name, self.where)
 
     def _known(self, target: IndexVersion, current: IndexVersions | None = None) -> None:

@@ -45,15 +45,20 @@ def write(
     *,
     require_alias: bool,
     refresh: Refresh,
+    create_only: bool = False,
+    landed: set[str] | None = None,
 ) -> list[IndexOutcome]:
-    """Index ``articles`` (distinct ids) into ``index`` by id; one outcome per article, in order."""
+    """Index ``articles`` (distinct ids) into ``index`` by id; one outcome per article, in order.
+
+    ``create_only``: an id already in the index is left as it is ("unchanged"). ``landed``
+    collects the concrete indices the documents went to (``index`` may be an alias)."""
     if not articles:
         return []
     results: dict[str, dict[str, Any]] = {}
     with translated(f"bulk indexing {len(articles)} documents into {index}", where):
         for _ok, item in streaming_bulk(
             client,
-            _actions(index, articles),
+            _actions(index, articles, "create" if create_only else "index"),
             chunk_size=policy.chunk_size,
             max_retries=policy.retries,
             initial_backoff=policy.backoff,
@@ -67,12 +72,14 @@ def write(
             info = next(iter(item.values()))
             _refuse_whole_request(info, index)
             results[str(info.get("_id"))] = info
+            if landed is not None and info.get("_index"):
+                landed.add(info["_index"])
     return outcomes(articles, results, policy.retries)
 
 
-def _actions(index: str, articles: Sequence[Article]) -> Iterator[dict[str, Any]]:
+def _actions(index: str, articles: Sequence[Article], op: str) -> Iterator[dict[str, Any]]:
     for article in articles:
-        yield {"_op_type": "index", "_index": index, "_id": article.id, "_source": article_source(article)}
+        yield {"_op_type": op, "_index": index, "_id": article.id, "_source": article_source(article)}
 
 
 def article_source(article: Article) -> dict[str, Any]:
@@ -103,6 +110,8 @@ def _outcome(article: Article, info: dict[str, Any] | None) -> IndexOutcome:
         return IndexOutcome(id=article.id, origin=article.origin, status="failed",
                             reason=f"document {article.id}: the bulk response did not mention it; ingest it again")
     status = info.get("status", 500)
+    if status == 409:  # create-only: the id is there already (a newer write, or an earlier run)
+        return IndexOutcome(id=article.id, origin=article.origin, status="unchanged")
     if 200 <= status < 300:
         return IndexOutcome(id=article.id, origin=article.origin, status="created" if info.get("result") == "created" else "updated")
     return IndexOutcome(id=article.id, origin=article.origin, status="failed",

@@ -49,18 +49,22 @@ def signatures_near(client: Elasticsearch, layout: Layout, band_list: Sequence[s
                          s.get("entities") or []) for s in (h["_source"] for h in hits)]
 
 
-def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, str | None], where: str) -> None:
+def set_duplicate_of(client: Elasticsearch, layout: Layout, changes: dict[str, str | None], where: str,
+                     index: str | None = None) -> set[str]:
+    """Link near-copies in ``index`` (default: through the write alias); returns the indices written."""
     if not changes:
-        return
+        return set()
     operations: list[dict] = []
     for id_, original in changes.items():
-        operations += [{"update": {"_index": layout.articles.write_alias, "_id": id_}}, {"doc": {"duplicate_of": original}}]
+        operations += [{"update": {"_index": index or layout.articles.write_alias, "_id": id_}},
+                       {"doc": {"duplicate_of": original}}]
     with translated(f"linking {len(changes)} near-copies", where):
         response = client.bulk(operations=operations, refresh="wait_for").body
     refused = [i["update"] for i in response["items"] if i["update"].get("error") and i["update"].get("status") != 404]
     if refused:
         raise StoreError(f"Elasticsearch refused {len(refused)} near-copy links, e.g. {refused[0].get('_id')}: "
                          f"{reason(refused[0]['error'])}")
+    return {i["update"]["_index"] for i in response["items"] if i["update"].get("_index")}
 
 
 def mentions(client: Elasticsearch, layout: Layout, window: Window, where: str) -> list[Mention]:

@@ -32,7 +32,28 @@ def versions(client: Elasticsearch, family: Family, where: str) -> IndexVersions
     # Indices made before the marker existed carry none: then every one counts, as it did.
     finished = (lambda k: k.name in complete) if complete else (lambda k: True)
     below = [k for k in kept if live is not None and k.version < live.version and finished(k)]
-    return IndexVersions(live=live, previous=below[-1] if below else None, kept=kept)
+    building = next((k for k in kept if family.building_alias in indices[k.name].get("aliases", {})), None)
+    return IndexVersions(live=live, previous=below[-1] if below else None, kept=kept, building=building)
+
+
+def write_targets(client: Elasticsearch, family: Family, where: str) -> set[str]:
+    """The live index and the one being built: where a write must land (one request)."""
+    with translated(f"reading the aliases of {family.pattern}", where):
+        indices = client.indices.get_alias(index=family.pattern).body
+    wanted = {family.read_alias, family.building_alias}
+    return {name for name, entry in indices.items() if wanted & set(entry.get("aliases", {}))}
+
+
+def mark_building(client: Elasticsearch, family: Family, current: IndexVersion | None, target: IndexVersion | None,
+                  where: str) -> None:
+    actions: list[dict] = []
+    if current is not None:
+        actions.append({"remove": {"index": current.name, "alias": family.building_alias}})
+    if target is not None:
+        actions.append({"add": {"index": target.name, "alias": family.building_alias}})
+    if actions:
+        with translated(f"moving the alias {family.building_alias}", where):
+            client.indices.update_aliases(actions=actions)
 
 
 def live_names(client: Elasticsearch, family: Family, where: str) -> list[str]:
@@ -63,8 +84,11 @@ def count(client: Elasticsearch, index: str, where: str, refresh: bool = True) -
         return client.count(index=index).body["count"]
 
 
-def swap(client: Elasticsearch, family: Family, live: IndexVersion | None, target: IndexVersion, where: str) -> None:
+def swap(client: Elasticsearch, family: Family, live: IndexVersion | None, target: IndexVersion, where: str,
+         building: IndexVersion | None = None) -> None:
     actions: list[dict] = []
+    if building is not None:  # in the same request: writers never miss the new live index
+        actions.append({"remove": {"index": building.name, "alias": family.building_alias}})
     if live is not None:
         actions += [
             {"remove": {"index": live.name, "alias": family.read_alias}},

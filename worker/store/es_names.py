@@ -32,6 +32,11 @@ class Family:
         return f"{self.base}-complete"
 
     @property
+    def building_alias(self) -> str:
+        """On the generation a reindex is building: writers put every write there too."""
+        return f"{self.base}-building"
+
+    @property
     def pattern(self) -> str:
         return f"{self.base}-v*"
 

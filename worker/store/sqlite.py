@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from ..rollup import Group, Mention, Window, recompute
 from . import sqlite_events as ev
 from . import sqlite_query as q
 from . import sqlite_search
-from .base import CANDIDATES, ArticleStore, Fingerprint, IndexVersion, IndexVersions, is_unchanged
+from .base import CANDIDATES, ArticleStore, Chunk, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
 from .sqlite_generations import Generations, Pointer
@@ -41,6 +42,8 @@ class SqliteStore(ArticleStore):
         self.mappings_dir = mappings_dir
         self._conn: sqlite3.Connection | None = None
         self._signature: tuple[int, int] | None = None
+        # The generation self._conn writes to: a write is repeated into any other that must have it.
+        self._conn_version: int | None = None
         self._targets: dict[int, sqlite3.Connection] = {}
 
     # -- connection -----------------------------------------------------------------
@@ -59,11 +62,12 @@ class SqliteStore(ArticleStore):
         if self._conn is None:
             # Read before opening: a swap in between is simply seen on the next call.
             self._signature = signature
-            self._conn = self._connect(self._live_path())
+            self._conn_version = self.generations.read().live
+            self._conn = self._connect(self._live_path(self._conn_version))
         return self._conn
 
-    def _live_path(self) -> Path:
-        live = self.generations.read().live
+    def _live_path(self, live: int | None = None) -> Path:
+        live = self.generations.read().live if live is None else live
         path = self.generations.path(live)
         if live != 1 and not path.exists():
             raise StoreError(
@@ -134,7 +138,22 @@ class SqliteStore(ArticleStore):
         with self._write() as conn:
             for article in articles:
                 outcomes.append(self._upsert_isolated(conn, article))
+        written = [a for a, o in zip(articles, outcomes) if o.status != "failed"]
+        self._also_written(lambda conn: [self._upsert_isolated(conn, a) for a in written])
         return outcomes
+
+    def _also_written(self, write: Callable[[sqlite3.Connection], object]) -> None:
+        """After a committed write: the same write into the generation a reindex is building, and
+        into the live one if a swap moved it while we wrote. Looking only after the commit is
+        what makes the dual write whole: the reindex marks the generation before it plans its
+        chunks, so a write that saw no mark was committed before any chunk was read."""
+        pointer = self.generations.read()
+        for version in sorted({pointer.live, pointer.building} - {self._conn_version, None}):
+            path = self.generations.path(version)
+            if not path.exists():  # a build abandoned meanwhile
+                continue
+            with self._write(self._target(IndexVersion(name=str(path), version=version, articles=0))) as conn:
+                write(conn)
 
     def _upsert_isolated(self, conn: sqlite3.Connection, article: Article) -> IndexOutcome:
         """One article in a savepoint: what SQLite refuses of this document alone (too big, a
@@ -222,7 +241,55 @@ class SqliteStore(ArticleStore):
             live=by_number.get(pointer.live),
             previous=by_number.get(previous) if previous is not None else None,
             kept=kept,
+            building=by_number.get(pointer.building) if pointer.building is not None else None,
         )
+
+    def set_building(self, target: IndexVersion | None) -> None:
+        pointer = self.generations.read()
+        self.generations.write(dataclasses.replace(pointer, building=target.version if target else None))
+
+    def plan_chunks(self, source: IndexVersion, size: int) -> list[Chunk]:
+        conn = self._target(source)
+        total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        lows = [r[0] for r in conn.execute(
+            "SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) AS n FROM articles)"
+            " WHERE (n - 1) % ? = 0 ORDER BY rowid", (size,))]
+        return [Chunk(number=i, low=low if i else None, high=lows[i + 1] if i + 1 < len(lows) else None,
+                      articles=min(size, total - i * size)) for i, low in enumerate(lows)]
+
+    def chunk_articles(self, source: IndexVersion, chunk: Chunk) -> list[Article]:
+        low = -(2**63) if chunk.low is None else int(chunk.low)
+        high = 2**63 - 1 if chunk.high is None else int(chunk.high)
+        rows = self._target(source).execute(
+            "SELECT doc FROM articles WHERE rowid >= ? AND rowid < ? ORDER BY rowid", (low, high))
+        return [Article.model_validate_json(doc) for (doc,) in rows]
+
+    def load_chunk(self, target: IndexVersion, source: IndexVersion, articles: Sequence[Article]) -> list[IndexOutcome]:
+        conn, origin = self._target(target), self._target(source)
+        ids = [a.id for a in articles]
+        with self._write(conn):
+            # Inside the target's write transaction: a writer linking a near-copy commits the live
+            # generation first and then waits for this transaction, so either its link is read
+            # here or its update of the target comes after this insert.
+            present = {i for i, _ in _column_of(conn, "id", ids)}
+            links = dict(_column_of(origin, "duplicate_of", ids))
+            out = []
+            for a in articles:
+                if a.id in present:
+                    out.append(IndexOutcome(id=a.id, origin=a.origin, status="unchanged"))
+                    continue
+                linked = a.model_copy(update={"duplicate_of": links.get(a.id, a.duplicate_of)})
+                out.append(IndexOutcome(id=a.id, origin=a.origin, status=self._upsert_one(conn, linked)))
+        return out
+
+    def missing_from(self, target: IndexVersion, source: IndexVersion) -> list[str]:
+        conn = self._target(target)
+        conn.execute("ATTACH DATABASE ? AS src", (str(self.generations.path(source.version)),))
+        try:
+            return [r[0] for r in conn.execute(
+                "SELECT id FROM src.articles EXCEPT SELECT id FROM main.articles ORDER BY 1")]
+        finally:
+            conn.execute("DETACH DATABASE src")
 
     def create_next_version(self) -> IndexVersion:
         """One above every kept generation (and live), so an abandoned rebuild is never reused."""
@@ -261,8 +328,11 @@ class SqliteStore(ArticleStore):
         return self._version(previous)
 
     def drop_version(self, target: IndexVersion) -> None:
-        if target.version == self.generations.read().live:
+        pointer = self.generations.read()
+        if target.version == pointer.live:
             raise StoreError(f"{target.name} is the live SQLite generation; swap or roll back before dropping it")
+        if pointer.building == target.version:
+            self.set_building(None)
         conn = self._targets.pop(target.version, None)
         if conn is not None:
             conn.close()
@@ -274,7 +344,8 @@ class SqliteStore(ArticleStore):
         self._carry_failures(self.generations.path(live), conn)
         self._targets.pop(to).close()
         done = self.generations.read().complete | {live, to}
-        self.generations.write(Pointer(live=to, previous=previous, complete=done))
+        # The building mark goes in the same replace: no moment where writers skip the new live one.
+        self.generations.write(Pointer(live=to, previous=previous, complete=done, building=None))
         self.close()
 
     def _carry_failures(self, source: Path, conn: sqlite3.Connection) -> None:
@@ -322,6 +393,7 @@ class SqliteStore(ArticleStore):
         if changes:
             with self._write() as conn:
                 ev.set_duplicate_of(conn, changes)
+            self._also_written(lambda conn: ev.set_duplicate_of(conn, changes))
 
     def mentions(self, window: Window) -> list[Mention]:
         return ev.mentions(self.conn, window)
@@ -407,3 +479,12 @@ class SqliteStore(ArticleStore):
             [(rowid, e.type, e.key, e.actor, e.location, e.value, e.from_value, e.to_value,
               q.iso(e.date) if e.date else None) for e in article.events],
         )
+
+
+def _column_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> list[tuple[str, object]]:
+    """(id, column) of the stored articles among ``ids``."""
+    out: list[tuple[str, object]] = []
+    for chunk in q.chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        out += conn.execute(f"SELECT id, {column} FROM articles WHERE id IN ({marks})", chunk).fetchall()
+    return out

@@ -29,6 +29,8 @@ class Pointer:
     # Generations that were ever made live: finished and verified rebuilds (1, the base file,
     # always). Rollback goes only to these, never to a half-built file.
     complete: frozenset[int] = frozenset({1})
+    # The generation a reindex is building: writers put every write there too, after the live one.
+    building: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class Generations:
             live, previous = int(data["live"]), _optional_int(data.get("previous"))
             # A pointer written before "complete" existed: what it names was live once.
             done = data.get("complete", [1, live, *([previous] if previous is not None else [])])
-            return Pointer(live=live, previous=previous, complete=frozenset(int(v) for v in done) | {1, live})
+            return Pointer(live=live, previous=previous, complete=frozenset(int(v) for v in done) | {1, live},
+                           building=_optional_int(data.get("building")))
         except FileNotFoundError:
             return Pointer(live=1, previous=None)
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -85,8 +88,10 @@ class Generations:
     def write(self, pointer: Pointer) -> None:
         """Replace the pointer in one step; durable before it returns."""
         self.pointer_path.parent.mkdir(parents=True, exist_ok=True)
-        body = json.dumps({"live": pointer.live, "previous": pointer.previous,
-                           "complete": sorted(pointer.complete | {pointer.live})}) + "\n"
+        data: dict = {"live": pointer.live, "previous": pointer.previous, "complete": sorted(pointer.complete | {pointer.live})}
+        if pointer.building is not None:
+            data["building"] = pointer.building
+        body = json.dumps(data) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=self.pointer_path.name + ".", dir=self.pointer_path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
