@@ -108,8 +108,12 @@ def find_figures(doc: Doc, field: TextField = "body", base: int = 0,
 
 
 def _unread(doc: Doc, c: _Candidate, field: TextField, base: int, exc: Exception) -> str:
-    at = base + doc[c.start].idx
-    return f"{doc[c.start:c.end].text!r} at {field} character {at}: {type(exc).__name__}: {exc}"
+    return unread_note(doc[c.start : c.end].text, field, base + doc[c.start].idx, exc)
+
+
+def unread_note(text: str, field: TextField, at: int, exc: Exception) -> str:
+    """Why a number was skipped, naming it and where it is: "'Seven' at body character 48: IndexError: ..."."""
+    return f"{text!r} at {field} character {at}: {type(exc).__name__}: {exc}"
 
 
 def _candidates(sent: Span) -> list[_Candidate]:

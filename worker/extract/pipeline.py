@@ -16,7 +16,7 @@ from .canonical import Canonicalizer
 from .context import ArticleContext, build_context, fill_location
 from .entities import clean_name, collect_entities
 from .events import Hint, build_events
-from .figures import Found, find_figures
+from .figures import Found, find_figures, unread_note
 from .places import merge_entities, missed_spans
 from .ellipsis import fill_ellipses
 from .lexicon import MILITARY
@@ -128,8 +128,7 @@ class Extractor:
                 figures.append(_short_sentence(with_unit(self._located(item, context))))
                 kept.append(item)
             except Exception as exc:  # noqa: BLE001 - one figure that cannot be placed is skipped, not the article
-                unread.append(f"{item.figure.text!r} at {item.figure.field} character {item.figure.start}: "
-                              f"{type(exc).__name__}: {exc}")
+                unread.append(unread_note(item.figure.text, item.figure.field, item.figure.start, exc))
         notes = self._notes(article, len(found), unread)
         try:
             hints = [Hint(f.actor, f.nationality, f.also_places) for f in kept]
