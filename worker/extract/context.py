@@ -229,12 +229,16 @@ def build_context(
     return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body))
 
 
+PLACE_WORDS_BEFORE = PLACE_PREPOSITIONS | {"at", "to", "on"}
+PLACE_WORDS_AFTER = PLACE_OR_PART_NOUNS | FACILITY_WORDS
+
+
 def _after_place_word(ent: Span) -> bool:
     """"in Tapa", "at Gao", "Tapa camp": a word before or after says it is a place."""
     doc = ent.doc
     before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
     after = doc[ent.end].lemma_.lower() if ent.end < len(doc) else ""
-    return before in PLACE_PREPOSITIONS | {"at", "to", "on"} or after in PLACE_OR_PART_NOUNS | FACILITY_WORDS
+    return before in PLACE_WORDS_BEFORE or after in PLACE_WORDS_AFTER
 
 
 def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool],

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 
 from ..models import EventMention, Figure
 from ..keys import bucket, slug
@@ -115,11 +116,9 @@ def _attack_day(figures: list[Figure], published: datetime | None, body: str = "
     for figure in sorted((f for f in figures if f.field == "body" and f.category in ("killed", "injured")),
                          key=lambda f: f.start):
         at = figure.sentence.find(figure.text)
-        time = resolve_time(figure.sentence, published, at if at >= 0 else None)
-        if time is not None and time.stated:
-            return time if time.precision == "day" else None
-        for before in _sentences_before(body, figure):
-            time = resolve_time(before, published)
+        own = [(figure.sentence, at if at >= 0 else None)]
+        for text, anchor in chain(own, ((before, None) for before in _sentences_before(body, figure))):
+            time = resolve_time(text, published, anchor)
             if time is not None and time.stated:
                 return time if time.precision == "day" else None
     return None
@@ -443,6 +442,9 @@ def _place(location: str | None, canon: Canonicalizer) -> str | None:
     return canon.resolve(location, "GPE").canonical
 
 
+WHERE_WORD = re.compile(r"\b(?:in|into|to|from|across|near|neighbou?ring|inside|throughout)\s+(?:the\s+)?$", re.I)
+
+
 def _country_before(figure: Figure, sentence: str, canon: Canonicalizer) -> str | None:
     """Whose troops in an item too short to have a usual actor: the first country its sentence
     names before the figure that is not where it happens ("The US cut troop levels in Iraq to
@@ -450,8 +452,8 @@ def _country_before(figure: Figure, sentence: str, canon: Canonicalizer) -> str 
     at = sentence.find(figure.text) if figure.text else -1
     location = _place(figure.location, canon)
     for match in re.finditer(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", sentence[: max(at, 0)]):
-        if re.search(r"\b(?:in|into|to|from|across|near|neighbou?ring|inside|throughout)\s+(?:the\s+)?$",
-                     sentence[max(0, match.start() - 20) : match.start()], re.I):
+        # "concentrating the troops in ... neighbouring Niger": where they go is not whose they are
+        if WHERE_WORD.search(sentence[max(0, match.start() - 20) : match.start()]):
             continue
         for candidate in (match.group(0), *match.group(0).split()):
             country = canon.country(candidate)

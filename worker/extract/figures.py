@@ -19,7 +19,7 @@ NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
 PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout", "near", "outside",
                       "around", "toward", "towards", "through", "across"}
-CURRENCY_SIGNS = {"$", "£", "€", "¥", "us$", "a$", "c$", "nz$", "hk$", "s$", "r$", "₩", "₹", "₦", "sh", "ksh"}
+CURRENCY_SIGNS = set(lexicon.CURRENCY_SIGNS)
 PERCENT_TOKENS = {"%", "percent", "pct"}
 # "250 more", "another 350", "a further 1,000", "500 additional": an addition, not a level.
 ADDED_WORDS = {"more", "additional", "another", "further", "extra", "fresh"}

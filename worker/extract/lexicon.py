@@ -30,6 +30,12 @@ CURRENCY_WORDS = {"dollar", "euro", "pound", "yen", "yuan", "renminbi", "rupee",
                   "won", "shilling", "naira", "rand", "dirham", "riyal", "lira", "hryvnia", "peso", "real", "reais",
                   "krona", "krone", "kronor", "kroner", "baht", "ringgit", "rupiah", "taka", "birr", "cedi", "kwacha",
                   "dinar", "sterling"}
+# A sign before an amount and the currency it writes, longest first ("US$" before "$").
+CURRENCY_SIGNS: dict[str, str] = {
+    "us$": "dollars", "nz$": "dollars", "hk$": "dollars", "a$": "dollars", "c$": "dollars", "s$": "dollars",
+    "r$": "reais", "ksh": "shillings", "sh": "shillings", "$": "dollars", "€": "euros", "£": "pounds", "¥": "yen",
+    "₩": "won", "₹": "rupees", "₦": "naira",
+}
 MONEY_WORDS = CURRENCY_WORDS | {"cent", "$", "£", "€", "¥"}
 PERCENT_WORDS = {"%", "percent", "per cent", "percentage point", "pct"}
 CHANGE_VERBS = {

@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 
 from ..models import Figure
-from .lexicon import CURRENCY_WORDS
+from .lexicon import CURRENCY_SIGNS, CURRENCY_WORDS
 
 SHARE_OF = re.compile(r"^\s*(?:per ?cent|percent|%)?\s*of\s+(?:its |their |the |his |her |our |a |an )?(?P<what>[\w -]{2,40}?)(?=[,.;:)]|\s+(?:on|in|for|by|to|and|from|since|this|last|a|per)\b|$)", re.I)
 NAMES = {"gross domestic product": "GDP", "gdp": "GDP", "economic output": "GDP"}
 
 
-# A sign before the number, longest first: "US$", "A$" and "$" are all dollars.
-SIGNS = (("us$", "dollars"), ("nz$", "dollars"), ("hk$", "dollars"), ("a$", "dollars"), ("c$", "dollars"),
-         ("s$", "dollars"), ("r$", "reais"), ("ksh", "shillings"), ("sh", "shillings"), ("$", "dollars"),
-         ("€", "euros"), ("£", "pounds"), ("¥", "yen"), ("₩", "won"), ("₹", "rupees"), ("₦", "naira"))
 CURRENCY_AFTER = re.compile(
     r"^\s*(?:(?:million|billion|trillion|bn|mn|m|k)\b\s*)?(?:[A-Z][a-z]+\s+|CFA\s+)?(?P<what>"
     + "|".join(sorted({f"{w}s?" for w in CURRENCY_WORDS} | {"reais", "kronor", "kroner"}, key=len, reverse=True))
@@ -44,10 +40,10 @@ def with_unit(figure: Figure) -> Figure:
 
 def currency_of(figure: Figure) -> str | None:
     """The currency an amount is in, as a plural noun ("dollars"), from its sign or the word after it."""
-    at = figure.sentence.find(figure.text) if figure.text else -1
-    before = figure.sentence[max(0, at - 4) : at].lower() if at >= 0 else ""
+    sides = figure.around()
+    before = sides[0][-4:].lower() if sides else ""
     text = figure.text.lower()
-    for sign, name in SIGNS:
+    for sign, name in CURRENCY_SIGNS.items():
         if text.startswith(sign) or before.endswith(sign):
             return name
     match = CURRENCY_AFTER.match(_after(figure))
@@ -63,5 +59,5 @@ _UNCOUNTED = {"yen", "yuan", "renminbi", "won", "naira", "rand", "baht", "ringgi
 
 
 def _after(figure: Figure) -> str:
-    at = figure.sentence.find(figure.text)
-    return figure.sentence[at + len(figure.text):] if at >= 0 else ""
+    sides = figure.around()
+    return sides[1] if sides else ""
