@@ -36,8 +36,10 @@ class Canonicalizer:
     def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved],
                  place_names: frozenset[str] = frozenset(), capitals: dict[str, Resolved] | None = None,
                  alias_countries: dict[str, str] | None = None, alias_forms: frozenset[str] = frozenset(),
-                 cities: frozenset[str] = frozenset()):
+                 cities: frozenset[str] = frozenset(), regions: dict[str, str] | None = None):
         self.aliases = aliases
+        # Regions wider than a country (config/countries.toml [regions]): lookup key -> name.
+        self.regions = regions or {}
         # City names (and their Latin-script alternatives) from the gazetteer, as lookup keys.
         self.cities = cities
         # Alias forms exactly as written in config/aliases.toml, for case-sensitive matching in text.
@@ -101,10 +103,13 @@ class Canonicalizer:
         k = key(text)
         if k in self.capitals:
             return Resolved(text, "GPE")
+        if k in self.regions:
+            return Resolved(self.regions[k], "LOC")
         return self.countries.get(k) if k in self.place_names else None
 
     def _one_edit_away(self, k: str) -> Resolved | None:
-        if len(k) < MIN_FUZZY_LENGTH:
+        # A city of the gazetteer is itself, not a misspelt country ("Kerman" is no "German").
+        if len(k) < MIN_FUZZY_LENGTH or k in self.cities:
             return None
         # Every place of every article asks; the same few names come back again and again.
         if k in self._fuzzy_seen:
@@ -115,7 +120,9 @@ class Canonicalizer:
         return found
 
     def _nearest(self, k: str) -> Resolved | None:
-        matches = {v for name, v in self._fuzzy.items() if abs(len(name) - len(k)) <= 1 and one_edit(name, k)}
+        # Writers misspell inside a name, hardly ever its first letter.
+        matches = {v for name, v in self._fuzzy.items()
+                   if name[0] == k[0] and abs(len(name) - len(k)) <= 1 and one_edit(name, k)}
         return matches.pop() if len(matches) == 1 else None
 
 
@@ -140,9 +147,12 @@ def one_edit(a: str, b: str) -> bool:
 def _load(aliases_file: str, countries_file: str) -> Canonicalizer:
     aliases, alias_countries, forms = _aliases(Path(aliases_file))
     countries, place_names, capitals = _countries(Path(countries_file))
-    config = tomllib.loads(Path(countries_file).read_text(encoding="utf-8")).get("gazetteer", {})
+    data = tomllib.loads(Path(countries_file).read_text(encoding="utf-8"))
+    config = data.get("gazetteer", {})
     cities = _cities(int(config.get("min_city_population", 0))) if config.get("min_city_population") else frozenset()
-    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms, cities - set(aliases))
+    regions = {key(name): name for name in data.get("regions", {}).get("names", [])}
+    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms, cities - set(aliases),
+                         regions)
 
 
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'’\- ]{3,}$")

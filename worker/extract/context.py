@@ -23,7 +23,7 @@ from typing import Literal
 from spacy.tokens import Doc, Span
 
 from ..models import Figure, LocationSource, TextField
-from .places import PLACE_PREPOSITIONS, names_no_setting
+from .places import AREA_NOUNS, PLACE_PREPOSITIONS, names_no_setting
 
 Kind = Literal["country", "city", "facility", "region"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
@@ -256,6 +256,8 @@ def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool], is_city:
         return "country"
     if ent.label_ != "FAC" and is_city(canonical):
         return "city"
+    if ent[-1].lower_ in AREA_NOUNS:
+        return "region"  # "Donetsk Oblast", "Kursk region": wider than the city in it
     if ent.label_ == "LOC" and not re.search(r"\d", ent.text) and not {w.lower() for w in ent.text.split()} & FACILITY_WORDS:
         return "region"  # "Europe", "the Middle East", "the Sahel": less specific than any country in it
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}

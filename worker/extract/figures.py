@@ -586,6 +586,8 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     if not pool and scope.dep_ == "relcl" and any(c.lower_ == "where" for c in scope.children):
         head = scope.head  # "Poland, where 10,000 troops are based"
         pool = [p for p in places if p.start <= head.i < p.end]
+    # "in Kramatorsk, a city in Donetsk Oblast": the appositive only says where the city lies.
+    pool = [p for p in pool if not _places_a_place(p.root)] or pool
     if not pool:
         return None
 
@@ -598,6 +600,15 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
 
     best = min(pool, key=distance)
     return best.text
+
+
+def _places_a_place(token: Token) -> bool:
+    """The name is in an appositive describing another place: "Tower 22, a base in Jordan"."""
+    prep = token.head
+    if token.dep_ != "pobj" or prep.dep_ != "prep":
+        return False
+    noun = prep.head
+    return noun.dep_ == "appos" and noun.head.ent_type_ in PLACE_ENTS
 
 
 def _places_before(doc: Doc, before: int, last_place: str | None) -> tuple[str, ...]:

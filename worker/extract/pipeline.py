@@ -23,7 +23,7 @@ from .lexicon import MILITARY
 from .units import with_unit
 
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with the length of what it is given (about 2.4 GB per MB of one
 # paragraph): bodies are parsed in pieces of this size, cut at paragraph or sentence ends.
