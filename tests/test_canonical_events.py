@@ -213,3 +213,9 @@ def test_a_misspelling_keeps_its_first_letter_and_a_known_city_is_itself(canon):
 def test_regions_are_places_of_their_own(canon):
     assert canon.place("the Sahel") == canon.place("Sahel") and canon.place("Sahel").label == "LOC"
     assert canon.place("Horn of Africa").canonical == "Horn of Africa"
+
+
+def test_a_gazetteer_city_knows_its_country(canon):
+    assert canon.country_of_city("Port-au-Prince").canonical == "Haiti"
+    assert canon.country_of_city("Kramatorsk").iso_code == "UA"
+    assert canon.country_of_city("Atlantis of the Deep") is None

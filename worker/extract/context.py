@@ -116,6 +116,8 @@ class ArticleContext:
     fields: dict[str, FieldText]
     scene: list[PlaceMention]  # the lead's places, then the standfirst's and headline's, then the dateline
     body_length: int = 0
+    # The country a gazetteer city is in, by canonical names ("Port-au-Prince": "Haiti").
+    country_of: Callable[[str], str | None] = lambda name: None
 
     @property
     def is_whole_article(self) -> bool:
@@ -164,6 +166,19 @@ class ArticleContext:
         # "... from Estonia, with 500 returning to Britain" is Estonia for British troops).
         return sorted(found, key=lambda p: p.role == "nsubj")
 
+    def countries_before(self, figure: Figure) -> list[PlaceMention]:
+        """The country of every place before the figure's sentence, the most recent first: "the
+        country" after "Gangs control 80% of Port-au-Prince" is Haiti. A city stands for its
+        country only when the article names that country (small towns share names worldwide)."""
+        named = {m.name for text in self.fields.values() for m in text.mentions if m.kind == "country"}
+        found = []
+        for place in self.places_before(figure):
+            if place.kind == "country":
+                found.append(place)
+            elif place.kind == "city" and (country := self.country_of(place.name)) in named:
+                found.append(PlaceMention(country, place.start, "country", place.role))
+        return found
+
     def places_before(self, figure: Figure) -> list[PlaceMention]:
         """Every place of the figure's field before its sentence, the most recent first."""
         text = self.fields.get(figure.field)
@@ -176,12 +191,13 @@ class ArticleContext:
 def build_context(
     parts: Iterable[tuple[TextField, int, Doc]], body: str, resolve: Callable[[str], str | None],
     is_country: Callable[[str], bool], is_city: Callable[[str], bool] = lambda name: False,
+    country_of: Callable[[str], str | None] = lambda name: None,
 ) -> ArticleContext:
     """The context of one article from its parsed pieces (field, offset of the piece, doc).
 
     ``resolve`` gives a place's canonical name, or None for what is not a place after all;
     ``is_country`` tells a country's canonical name from a city's or a region's; ``is_city``
-    knows the gazetteer's cities ("Port-au-Prince" is no port).
+    knows the gazetteer's cities ("Port-au-Prince" is no port) and ``country_of`` their countries.
     """
     fields: dict[str, FieldText] = {}
     datelines: list[PlaceMention] = []
@@ -226,7 +242,7 @@ def build_context(
     body_text = fields.get("body")
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
-    return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body))
+    return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body), country_of)
 
 
 PLACE_WORDS_BEFORE = PLACE_PREPOSITIONS | {"at", "to", "on"}
@@ -364,8 +380,9 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
         # "there" after "the base in Timbuktu, in northern Mali" is Timbuktu: of the last sentence
         # naming places, the most specific (the first of a kind); else the most recent of its kinds,
         # one its noun names first ("the airport": an airport).
+        earlier = context.countries_before(figure) if kinds == ("country",) else context.places_before(figure)
         place = (_first(usable(context.last_places(figure)), kinds, not_here) if len(kinds) > 1 else None) \
-            or _first(_named_like(usable(context.places_before(figure)), noun), kinds, not_here, by_kind=False)
+            or _first(_named_like(usable(earlier), noun), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
     if not context.is_whole_article:
