@@ -171,6 +171,9 @@ def test_distances_and_units_are_no_place(extractor, text, value, place):
     ("Some 4,000 European troops are deployed across the Sahel.", 4000, "Sahel"),
     # the appositive only says where the city lies
     ("A missile struck the station in Lozova, a city in Kharkiv Oblast, killing 12 people.", 12, "Lozova"),
+    # the place an appositive holding the figure describes
+    ("Latvia, a country of 1.9 million people that borders Russia's Kaliningrad exclave, wants more allied troops.",
+     1_900_000, "Latvia"),
     # a gazetteer city is no misspelt country ("Kerman" is one letter from "German")
     ("The bombing in Kerman killed 95 people.", 95, "Kerman"),
 ])

@@ -270,13 +270,15 @@ def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool
 def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool], is_city: Callable[[str], bool]) -> Kind:
     if is_country(canonical):
         return "country"
-    if ent.label_ != "FAC" and is_city(canonical):
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
+    # A gazetteer city the tagger calls a facility is the city ("Kaliningrad"), unless its name
+    # says it is a site ("Sheremetyevo Airport").
+    if is_city(canonical) and (ent.label_ != "FAC" or not words & FACILITY_WORDS):
         return "city"
     if ent[-1].lower_ in AREA_NOUNS:
         return "region"  # "Donetsk Oblast", "Kursk region": wider than the city in it
     if ent.label_ == "LOC" and not re.search(r"\d", ent.text) and not {w.lower() for w in ent.text.split()} & FACILITY_WORDS:
         return "region"  # "Europe", "the Middle East", "the Sahel": less specific than any country in it
-    words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
     if ent.label_ == "FAC" or words & FACILITY_WORDS or re.search(r"\d", ent.text):
         return "facility"
     return "city"

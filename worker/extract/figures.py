@@ -17,6 +17,7 @@ from .places import names_no_setting
 
 NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
+DATELINE_DASHES = {"—", "–", "--"}
 PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout", "near", "outside",
                       "around", "toward", "towards", "through", "across"}
 CURRENCY_SIGNS = set(lexicon.CURRENCY_SIGNS)
@@ -571,7 +572,7 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     # The tagger takes "hosts" for a plural noun now and then: the hosting word, whatever its tag.
     own_verb = next((t for t in span.root.ancestors if t.pos_ in ("VERB", "AUX") or t.lemma_.lower() in lexicon.HOST_VERBS),
                     None)
-    host = _host(scope) or (_host(own_verb) if own_verb is not None else None)
+    host = _host(scope) or (_host(own_verb) if own_verb is not None else None) or _described_place(span)
     if host is not None:
         return host
     deep = category in ("troops", "killed", "injured")
@@ -662,6 +663,21 @@ def _host(verb: Token) -> str | None:
     if subject is None or subject.ent_type_ not in ("GPE", "LOC", "FAC"):
         return None
     return _ent_text(subject)
+
+
+def _described_place(span: Span) -> str | None:
+    """"Lithuania, a country of 2.8 million people": the place an appositive holding the figure
+    describes (not through a verb: "France, which withdrew its 1,500 troops from Niger")."""
+    token = span.root
+    for _ in range(4):  # the number, its noun, "of", the appositive's noun
+        # (a dateline is no place described: "DUHOK, Kurdistan Region — A convoy of 100 vehicles")
+        if token.dep_ == "appos" and token.head.ent_type_ in PLACE_ENTS and \
+                not any(t.text in DATELINE_DASHES for t in token.doc[token.head.i : token.i]):
+            return _ent_text(token.head)
+        if token.head == token or token.head.pos_ in ("VERB", "AUX"):
+            return None
+        token = token.head
+    return None
 
 
 def _anchored(token: Token) -> bool:
