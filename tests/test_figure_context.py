@@ -189,3 +189,10 @@ def test_a_person_one_hears_from_is_no_place(extractor):
     out = extractor.extract(article)
     assert [f.location for f in out.figures] == [None]
     assert not [e for e in out.entities if e.label in ("GPE", "LOC")]
+
+
+def test_a_named_site_is_a_place_and_the_number_in_its_name_is_no_figure(extractor):
+    article = Article(id="t", title="", body="A drone struck Outpost 14 on Sunday, killing three soldiers.",
+                      content_hash="h", origin="test:t")
+    figures = extractor.extract(article).figures
+    assert [(f.value, f.location) for f in figures] == [(3, "Outpost 14")]

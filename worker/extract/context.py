@@ -202,7 +202,9 @@ def build_context(
     fields: dict[str, FieldText] = {}
     datelines: list[PlaceMention] = []
     doubts: list[tuple[FieldText, PlaceMention, bool]] = []
+    people: set[str] = set()  # the words of full personal names: "Recep Tayyip Erdogan"
     for name, base, doc in parts:
+        people.update(w for e in doc.ents if e.label_ == "PERSON" and len(e.text.split()) > 1 for w in e.text.split())
         text = fields.setdefault(name, FieldText())
         text.sentence_starts.extend(base + s.start_char for s in doc.sents)
         # Computed once a piece: doc.text is rebuilt on every access.
@@ -215,7 +217,7 @@ def build_context(
                 continue
             # A one-word name no gazetteer knows, that starts a sentence ("Gunmen opened fire") or
             # that no place word stands by ("Erdogan condemned"), is a place only if the article
-            # names it elsewhere too ("Guam ...", then "on Guam").
+            # names it elsewhere too ("Guam ...", then "on Guam")
             doubtful = (len(ent) == 1 and not in_dateline and not (is_country(canonical) or is_city(canonical))
                         and (ent.start == ent.sent.start or not _after_place_word(ent)))
             named, kind = _with_place_noun(ent, canonical, is_country, is_city)
@@ -231,7 +233,8 @@ def build_context(
                 datelines.append(mention)
     named = {m.name for text in fields.values() for m in text.mentions}
     for text, mention, setting in doubts:
-        if mention.name in named:
+        # ... and is no word of a person's name ("President Recep Tayyip Erdogan", then "Erdogan").
+        if mention.name in named and mention.name not in people:
             text.mentions.append(mention)
             if setting:
                 text.places.append(mention)

@@ -15,7 +15,8 @@ from . import lexicon
 from .numbers import SCALES, SUFFIXES, is_number_word, is_vague, parse_number
 from .places import names_no_setting
 
-NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
+# A number inside a site's name ("Tower 22", "Air Base 201") counts nothing.
+NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL", "FAC"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
 DATELINE_DASHES = {"—", "–", "--"}
 PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout", "near", "outside",

@@ -169,6 +169,8 @@ def _dateline(doc: Doc, taken: set[int]) -> Span | None:
 # Labels the small model gives little-known places: "from Gao" and "at al-Tanf" (PERSON), "at
 # El Baraf" and "the Tillabéri region" (ORG), "across the Sahel" (PRODUCT), "struck Tower 22" (LAW).
 MISLABELS = {"ORG", "PERSON", "PRODUCT", "LAW", "WORK_OF_ART", "EVENT"}
+# Words that name a site when written with a capital inside a name: "Tower 22", "Camp Blaz".
+SITE_WORDS = {"tower", "base", "airbase", "camp", "barracks", "airfield", "fort", "outpost", "garrison"}
 # A person is often "from" or "of" someone; "at", "in", "near" a person hardly ever.
 PERSON_PREPOSITIONS = (PLACE_PREPOSITIONS | {"at"}) - {"from", "of", "toward", "towards"}
 # Nouns of an administrative area named by the word before them: "the Tillabéri region".
@@ -193,6 +195,10 @@ def _places_by_position(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list
             continue
         root = ent.root
         words = {t.lower_ for t in ent}
+        # "struck Tower 22", "Air Base 201", "Camp Lemonnier": a named site, whatever its label.
+        if ent.label_ != "PERSON" and words & SITE_WORDS and any(t.text[:1].isupper() and t.lower_ in SITE_WORDS for t in ent):
+            out.append(Span(doc, ent.start + (ent[0].lower_ == "the"), ent.end, label="FAC"))
+            continue
         # "the Artibonite department", "Kursk Oblast": the area noun came inside the name (a
         # capitalised "Department" or "State" is a government's: "the State Department").
         last = ent[-1]
