@@ -180,3 +180,27 @@ def test_with_a_broker_a_warc_file_is_one_task_per_span_of_pages(broker_env, tmp
     assert sorted(f["origin"].split(" <")[0] for f in report["failed"]) == sorted(f"{path}@{at[k]}" for k in ("corrupt", "truncated"))
     spans = re.findall(r"ingest_warc task=\S+ file=\S+ span=(\S+ \S+|None) indexed=(\d+)", log)
     assert len(spans) == 2 and sorted(int(n) for _, n in spans) == [1, 2], log
+
+
+def test_a_span_whose_worker_keeps_dying_is_sent_again_in_halves_of_its_records(env_settings, tmp_path):
+    from types import SimpleNamespace
+
+    from worker.warc_tasks import INGEST_WARC, _split
+
+    w = writer()
+    path = write_warc(tmp_path / "s.warc.gz", [record_bytes(response(w, f"https://a.example/{i}", story_page(i)))
+                                               for i in range(5)])
+    sent: list[dict] = []
+    task = SimpleNamespace(name=INGEST_WARC, request=SimpleNamespace(id="t1"),
+                           app=SimpleNamespace(tasks={INGEST_WARC: SimpleNamespace(apply_async=lambda **kw: sent.append(kw))}))
+    runtime = SimpleNamespace(settings=env_settings(inbox_dirs=[tmp_path], warc={"pages_per_task": 2}))
+    size = path.stat().st_size
+    first = plan_chunks(path, [tmp_path], WarcSettings(), WarcFilter(), 5)[0]
+    report = _split(task, runtime, str(path), None, list(first), 3)
+    low, high = (s["kwargs"]["span"] for s in sent)
+    assert low[0] == 0 and low[1] == high[0] and high[1] == size and len(report.handed_off) == 2
+    assert [s["task_id"] for s in sent] == ["t1:split0", "t1:split1"]
+    sent.clear()
+    _split(task, runtime, str(path), None, None, 3)  # the planner itself died: each planned span a task
+    assert [s["kwargs"]["span"] for s in sent] == [list(s) for s in plan_chunks(path, [tmp_path], WarcSettings(),
+                                                                                WarcFilter(), 2)]
