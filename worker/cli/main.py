@@ -86,8 +86,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
     files, missing = expand_paths(paths)
     files, warcs = warc_files.split_warcs(files)
     filters = warc_files.warc_filters(domains, since, warcs)
-    if url and len(files) + len(warcs) > 1:
-        raise click.UsageError("--url names one article; give a single file with it")
+    if url and (len(files) > 1 or warcs):
+        raise click.UsageError("--url names one article; give a single file with it (a WARC file names its pages' URLs)")
     overrides = Overrides(source=source, published=published, url=url).model_dump(exclude_defaults=True)
     app = create_app(settings)
     batches = dispatch.chunks(files, settings.files_per_task)
