@@ -204,3 +204,15 @@ def test_a_span_whose_worker_keeps_dying_is_sent_again_in_halves_of_its_records(
     _split(task, runtime, str(path), None, None, 3)  # the planner itself died: each planned span a task
     assert [s["kwargs"]["span"] for s in sent] == [list(s) for s in plan_chunks(path, [tmp_path], WarcSettings(),
                                                                                 WarcFilter(), 2)]
+
+
+@pytest.mark.parametrize("gzip", [True, False], ids=["warc.gz", "warc"])
+def test_a_record_cut_short_in_the_middle_is_named_and_the_records_after_it_are_read(tmp_path, gzip):
+    w = writer(gzip)
+    good = [record_bytes(response(w, f"https://a.example/{i}", story_page(i)), gzip) for i in range(3)]
+    # .warc.gz: a gzip member cut in half; .warc: a header that lost its Content-Length line.
+    bad = good[1][: len(good[1]) // 2] if gzip else re.sub(rb"Content-Length: \d+\r\n", b"", good[1], count=1)
+    path = write_warc(tmp_path / ("m.warc.gz" if gzip else "m.warc"), [good[0], bad, good[2]])
+    items = list(read_warc(path, [tmp_path], WarcSettings(), WarcFilter()))
+    assert [getattr(i, "url", None) for i in items] == ["https://a.example/0", None, "https://a.example/2"]
+    assert items[1].origin == f"{path}@{len(good[0])}" and "reading goes on at the next record" in items[1].reason
