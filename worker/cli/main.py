@@ -106,7 +106,6 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
             raise click.ClickException(
                 f"cannot reach the broker ({ctx.mode()}): {exc}; start it, or unset NEWSWORKER_BROKER_URL to run in process"
             ) from None
-        batches += [[str(w)] for w in warcs]
         files += warcs
         click.echo(f"Enqueued {len(files)} files in {len(results)} tasks on {ctx.mode()}.", err=True)
         if not wait:
