@@ -110,6 +110,19 @@ class FeedSettings(BaseModel):
     feeds_per_task: int = Field(default=20, ge=1, le=1000)
 
 
+class WarcSettings(BaseModel):
+    """Reading WARC files, e.g. CommonCrawl's CC-NEWS (``NEWSWORKER_WARC__*``)."""
+
+    # HTML pages per task with a broker: a WARC file is planned into chunks of this many pages
+    # (by record offset), each a task of its own, so one file spreads over the workers.
+    pages_per_task: int = Field(default=200, ge=1, le=100_000)
+    # A record's payload (the HTTP body, decoded) over this is a named failure, not read.
+    max_record_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A .warc.gz may decompress to at most this many times its size (CC-NEWS: about 4-5):
+    # past it the file is a gzip bomb and reading stops there, named.
+    max_expansion: float = Field(default=40.0, ge=1.0, le=10_000)
+
+
 class Settings(BaseSettings):
     """Every knob of newsworker; defaults are documented in ``config/settings.md``."""
 
@@ -172,6 +185,7 @@ class Settings(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
     kibana: KibanaSettings = KibanaSettings()
+    warc: WarcSettings = WarcSettings()
 
     @field_validator("broker_url", "result_backend")
     @classmethod
