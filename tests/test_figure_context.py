@@ -196,3 +196,15 @@ def test_a_named_site_is_a_place_and_the_number_in_its_name_is_no_figure(extract
                       content_hash="h", origin="test:t")
     figures = extractor.extract(article).figures
     assert [(f.value, f.location) for f in figures] == [(3, "Outpost 14")]
+
+
+def test_the_level_a_change_starts_from_is_part_of_the_change(extractor):
+    events = _events(extractor, "The Pentagon now keeps about 11,000 troops in Italy, meaning the force would be cut "
+                                "by 3,000 to 8,000.")
+    assert events == {("troop_level_change", "United States", "Italy", 3000, 11000, 8000, None)}
+
+
+def test_a_count_larger_than_any_army_is_no_troop_level(extractor):
+    events = _events(extractor, 'The army has 2,000 troops on the island, and the general said the upgrade would cost '
+                                '"in the single-digit billions" in the end.')
+    assert {e[3] for e in events if e[0] == "troop_level"} == {2000}

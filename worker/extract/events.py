@@ -168,9 +168,13 @@ def _sentence_events(sentence: str, group: list[tuple[Figure, Hint]], date: Dati
 
 
 def _a_headcount(figure: Figure) -> bool:
-    """Troops are counted in whole people, more than one: "more than half of them German" (0.5)
-    and "1st Armored" are no troop level."""
-    return figure.value >= 2 and float(figure.value).is_integer()
+    """Troops are counted in whole people, more than one and fewer than any army has: "more than
+    half of them German" (0.5), "1st Armored" and "in the single-digit billions" are no troop level."""
+    return 2 <= figure.value <= MAX_HEADCOUNT and float(figure.value).is_integer()
+
+
+# Larger than the biggest armed forces (about two million active): a count this big is not of troops.
+MAX_HEADCOUNT = 5_000_000
 
 
 def _same_forces(items: list[_Item]) -> list[_Item]:
@@ -227,11 +231,19 @@ def _troop_events(sentence: str, troops: list[_Item], date: Dating, canon: Canon
             groups.append(current)
     # "The last of the roughly 200 service members at the base flew out": they all left.
     gone = [i for i in plain if _last_of(i.figure) and DEPARTED.search(sentence)]
-    out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain if i not in gone]
+    changes = [_change_event(g, sentence, date, canon) for g in groups]
+    # "keeps about 34,500 troops ..., meaning the force would be reduced by 9,500 to 25,000": the
+    # level a change in the same sentence starts or ends at is part of that change, not a fact apart.
+    def absorbed(item: _Item) -> bool:
+        place = _place(item.figure.location, canon)
+        return any(item.figure.value in (c.from_value, c.to_value) and not (place and c.location and place != c.location)
+                   for c in changes)
+
+    out = [_event("troop_level", [i], sentence, date, canon, value=i.figure.value) for i in plain
+           if i not in gone and not absorbed(i)]
     out.extend(_event("troop_level_change", [i], sentence, date, canon, from_value=i.figure.value, to_value=0.0,
                       delta=-i.figure.value) for i in gone)
-    out.extend(_change_event(g, sentence, date, canon) for g in groups)
-    return out
+    return out + changes
 
 
 def _pledged(figure: Figure) -> bool:
