@@ -219,3 +219,11 @@ def test_a_gazetteer_city_knows_its_country(canon):
     assert canon.country_of_city("Port-au-Prince").canonical == "Haiti"
     assert canon.country_of_city("Kramatorsk").iso_code == "UA"
     assert canon.country_of_city("Atlantis of the Deep") is None
+
+
+def test_a_change_told_only_by_its_end_is_the_fuller_telling_elsewhere(canon):
+    first = "The president plans to reduce the number of US troops in Iraq to 2,500."
+    second = "The force would be reduced by 500 to 2,500."
+    events = build_events([_fig(2500, sentence=first), _fig(500, role="change", sentence=second),
+                           _fig(2500, sentence=second)], JAN_15, canon)
+    assert [(e.type, e.from_value, e.to_value, e.value) for e in events] == [("troop_level_change", 3000, 2500, 500)]

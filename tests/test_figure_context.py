@@ -208,3 +208,11 @@ def test_a_count_larger_than_any_army_is_no_troop_level(extractor):
     events = _events(extractor, 'The army has 2,000 troops on the island, and the general said the upgrade would cost '
                                 '"in the single-digit billions" in the end.')
     assert {e[3] for e in events if e[0] == "troop_level"} == {2000}
+
+
+def test_the_number_of_troops_a_participle_places_is_what_a_bare_new_level_counts(extractor):
+    article = Article(id="t", title="", content_hash="h", origin="test:t",
+                      body="The minister said he would cut the number of British soldiers based in Cyprus to 1,800.")
+    [figure] = extractor.extract(article).figures
+    assert (figure.category, figure.counts, figure.location) == ("troops", "British soldiers", "Cyprus")
+    assert _events(extractor, article.body) == {("troop_level_change", "United Kingdom", "Cyprus", None, None, 1800, None)}

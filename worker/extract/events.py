@@ -381,7 +381,10 @@ def _merge_split_changes(events: list[EventMention]) -> list[EventMention]:
             }))
             continue
         out.append(event)
-    return out
+    # "plans to reduce the number ... to 25,000", then "reduced by 9,500 to 25,000": the change that
+    # only says where it ends is the fuller one the article tells too.
+    return [e for e in out if not (_level_only(e) and any(
+        o is not e and not _level_only(o) and o.to_value == e.to_value and _same_change(o, e) for o in out))]
 
 
 def _amount_and_span(a: EventMention, b: EventMention) -> bool:

@@ -475,6 +475,9 @@ def _elided_counts(previous: list[Found], verbs: list[Token]) -> str:
             continue
         # The thing changed: the object of "cut troop levels", the subject of "troop levels fell"
         # (not of "Australia will send": the subject of a move is who moves them).
+        if verb.dep_ == "acl" and verb.head.pos_ == "NOUN":
+            # "... the number of American troops stationed in Germany to 25,000": the troops
+            return _noun_phrase(verb.doc, verb.head.left_edge.i, verb.head)
         deps = ("dobj", "nsubjpass", "nsubj") if key in lexicon.CHANGE_VERBS else ("dobj", "nsubjpass")
         for dep in deps:
             child = next((c for c in verb.children if c.dep_ == dep and c.pos_ in ("NOUN", "PROPN")), None)
