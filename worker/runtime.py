@@ -10,6 +10,9 @@ from .feeds.http import Fetcher
 from .feeds.poll import FeedPoller, IndexHere, ItemSink
 from .feeds.registry import Registry
 from .feeds.state import FeedStateStore
+from .pages.fetch import PageReader
+from .robots.cache import RobotsCache, make_cache
+from .robots.gate import RobotsGate
 from .settings import Settings
 from .store import ArticleStore, make_store
 
@@ -36,6 +39,15 @@ class Runtime:
         return Fetcher(self.settings.fetch, self.settings.inbox_dirs)
 
     @cached_property
+    def robots_cache(self) -> RobotsCache:
+        return make_cache(self.settings.lock_url)
+
+    @cached_property
+    def pages(self) -> PageReader:
+        gate = RobotsGate(self.fetcher, self.robots_cache, self.settings.robots, self.settings.fetch.user_agent)
+        return PageReader(self.fetcher, gate)
+
+    @cached_property
     def feed_states(self) -> FeedStateStore:
         return FeedStateStore(self.settings.feed_state_path, self.settings.mappings_dir)
 
@@ -47,10 +59,11 @@ class Runtime:
     def poller(self) -> FeedPoller:
         sink = self.queue_sink if self.queue_sink and not self.settings.eager else IndexHere(self.feed_states, self.store, self.extractor)
         return FeedPoller(self.fetcher, self.feed_states, self.registry, self.settings.feeds, sink,
-                          self.settings.documents_per_task)
+                          self.settings.documents_per_task, self.pages)
 
     def close(self) -> None:
-        for name in ("store", "fetcher", "feed_states"):
+        for name in ("store", "fetcher", "feed_states", "robots_cache"):
             if name in self.__dict__:
                 self.__dict__.pop(name).close()
-        self.__dict__.pop("poller", None)
+        for name in ("poller", "pages"):
+            self.__dict__.pop(name, None)

@@ -20,6 +20,7 @@ from .errors import ReindexBusyError, TransientStoreError
 from .ingest import ingest_files
 from .parking import index_or_park, retry_store
 from .settings import RETRY_DELAY_MAX
+from .pages.requests import PageRequest
 from .sources.metadata import Overrides
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,32 @@ def _hand_off(task, overrides: dict | None, handed: list[str], path: Path, first
     task_id = f"{task.request.id}:{hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()}:{first}"
     task.app.tasks[INGEST_PATHS].apply_async(args=[[str(path)], overrides], kwargs={"records": [first, stop]}, task_id=task_id)
     handed.append(task_id)
+
+
+INGEST_URLS = "newsworker.ingest_urls"
+
+
+@shared_task(bind=True, name=INGEST_URLS, acks_late=True, reject_on_worker_lost=True)
+def ingest_urls(self, requests: list, overrides: dict | None = None) -> dict:
+    """Fetch (robots.txt kept), read and index the pages of ``requests`` (PageRequests as JSON,
+    or bare URLs); returns a BatchReport as JSON. Their ledger claims, if any (sitemap polls),
+    are settled once the batch is indexed."""
+    from .celery_app import runtime_of
+    from .ingest import ingest_pages
+    from .pages.ledger import PageLedger
+
+    runtime = runtime_of(self.app)
+    pages = [PageRequest(url=r) if isinstance(r, str) else PageRequest.model_validate(r) for r in requests]
+    with _delivery(self, runtime) as delivery:
+        if delivery > runtime.settings.max_deliveries:
+            return splitting.split_requests(self, runtime, pages, overrides, delivery).model_dump(mode="json")
+        ledger = PageLedger(runtime.feed_states) if any(p.keys for p in pages) else None
+        report = index_or_park(self, runtime, [p.url for p in pages], lambda: ingest_pages(
+            pages, runtime.pages, runtime.store, runtime.extractor, Overrides(**(overrides or {})), ledger=ledger,
+            batch_size=runtime.settings.documents_per_task))
+    log.info("ingest_urls task=%s urls=%d indexed=%d duplicates=%d failed=%d", self.request.id, len(pages),
+             len(report.indexed), len(report.duplicates), len(report.failed))
+    return report.model_dump(mode="json")
 
 
 POLL_FEED = "newsworker.poll_feed"

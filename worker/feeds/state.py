@@ -169,5 +169,19 @@ class FeedStateStore:
             f"UPDATE seen_items SET status = ?, lease_until = NULL WHERE key IN ({marks})", [status, *keys]
         )
 
+    def mark_done(self, keys: Sequence[str], feed_url: str) -> None:
+        """Keys done without a claim (a page a feed brought, known by its URL from now on)."""
+        self._writable()
+        self.conn.executemany(
+            "INSERT INTO seen_items (key, status, lease_until, feed_url, first_seen) VALUES (?, 'done', NULL, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET status = 'done', lease_until = NULL",
+            [(k, feed_url, utc_now().isoformat()) for k in keys],
+        )
+
+    def done_since(self, key: str) -> datetime | None:
+        """When ``key`` was first seen, if it is done."""
+        row = self.conn.execute("SELECT first_seen FROM seen_items WHERE key = ? AND status = 'done'", (key,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
     def seen_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM seen_items WHERE status = 'done'").fetchone()[0]

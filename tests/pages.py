@@ -1,0 +1,28 @@
+"""Article pages, robots.txt and sitemaps for the page-fetching tests, served by tests/httpserver.py."""
+
+from __future__ import annotations
+
+from html import escape
+
+import redis
+
+from tests.conftest import REDIS_URL
+
+PARAGRAPH = ("Officials said on {day} that {n:,} soldiers would remain at the base while talks continue, and that the "
+             "decision followed weeks of negotiations between the two governments over the future of the mission.")
+
+
+def article_html(title: str, n: int = 2500, canonical: str | None = None, day: str = "Tuesday") -> bytes:
+    link = f'<link rel="canonical" href="{escape(canonical)}">' if canonical else ""
+    body = "".join(f"<p>{PARAGRAPH.format(day=day, n=n + i)}</p>" for i in range(4))
+    return (f"<!doctype html><html><head><title>{escape(title)}</title>{link}"
+            f'<meta property="og:site_name" content="Local Wire">'
+            f'<meta name="date" content="2021-01-15T10:00:00Z"></head>'
+            f"<body><article><h1>{escape(title)}</h1>{body}</article></body></html>").encode()
+
+
+def clear_robots(origin: str) -> None:
+    """Forget what an earlier test (an earlier server on this port) cached for ``origin``."""
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(f"newsworker:robots:file:{origin}", f"newsworker:robots:next:{origin}")
+    client.close()
