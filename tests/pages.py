@@ -26,3 +26,27 @@ def clear_robots(origin: str) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     client.delete(f"newsworker:robots:file:{origin}", f"newsworker:robots:next:{origin}")
     client.close()
+
+
+def urlset(entries: list[dict]) -> bytes:
+    """A sitemap <urlset>; an entry with ``news`` ({"name", "title", "date"}) is a Google News one."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+             'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">']
+    for entry in entries:
+        parts.append(f"<url><loc>{escape(entry['loc'])}</loc>")
+        if entry.get("lastmod"):
+            parts.append(f"<lastmod>{entry['lastmod']}</lastmod>")
+        if news := entry.get("news"):
+            parts.append(f"<news:news><news:publication><news:name>{escape(news['name'])}</news:name>"
+                         "<news:language>en</news:language></news:publication>"
+                         f"<news:publication_date>{news['date']}</news:publication_date>"
+                         f"<news:title>{escape(news['title'])}</news:title></news:news>")
+        parts.append("</url>")
+    parts.append("</urlset>")
+    return "".join(parts).encode()
+
+
+def sitemap_index(locations: list[str]) -> bytes:
+    children = "".join(f"<sitemap><loc>{escape(loc)}</loc></sitemap>" for loc in locations)
+    return ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{children}</sitemapindex>").encode()

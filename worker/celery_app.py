@@ -54,12 +54,14 @@ def create_app(settings: Settings | None = None) -> Celery:
     app.conf.task_queues = [Queue(settings.queue), Queue(settings.reindex_queue_name)]
     app.conf.beat_schedule = {
         "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
+        "poll-due-sitemaps": {"task": "newsworker.poll_due_sitemaps", "schedule": settings.feeds.beat_seconds},
     }
     runtime = Runtime(settings)
     app.newsworker_runtime = runtime  # type: ignore[attr-defined]
     import worker.tasks  # registers the shared tasks with this app
 
     runtime.queue_sink = worker.tasks.QueueSink(app)
+    runtime.queue_pages = worker.tasks.QueuePages(app)
     tasklog.connect()
     logjson.connect_worker(settings)
 

@@ -80,6 +80,17 @@ def ingest_pages(
     return report
 
 
+class IndexPagesHere:
+    """A sitemap poll's pages fetched and indexed in this process (no broker), claims settled."""
+
+    def __init__(self, reader: PageReader, store: ArticleStore, extractor: Extractor, ledger: PageLedger, batch_size: int):
+        self.reader, self.store, self.extractor, self.ledger, self.batch_size = reader, store, extractor, ledger, batch_size
+
+    def __call__(self, requests: list[PageRequest]) -> BatchReport:
+        return ingest_pages(requests, self.reader, self.store, self.extractor, Overrides(), ledger=self.ledger,
+                            batch_size=self.batch_size)
+
+
 def _positions(items: Iterable[RawDocument | Failure], records: range | None) -> Iterable[tuple[int, RawDocument | Failure]]:
     # A file that fails whole yields one Failure: it holds the first position of its range.
     return enumerate(items, start=records.start if records is not None else 0)

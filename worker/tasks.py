@@ -178,16 +178,11 @@ def _poll_or_retry(task, runtime, url: str):
 @shared_task(bind=True, name=POLL_DUE_FEEDS, acks_late=True, reject_on_worker_lost=True)
 def poll_due_feeds(self) -> list[str]:
     """Fan out poll_feeds chunks for the due feeds (run by beat); returns the URLs enqueued."""
-    from datetime import timedelta
-
     from .celery_app import runtime_of
-    from .models import utc_now
 
     runtime = runtime_of(self.app)
     feeds = runtime.registry.feeds()
-    now = utc_now()
-    hold = {f.url: now + timedelta(minutes=f.interval_minutes) for f in feeds}
-    due = runtime.feed_states.reserve_due([f.url for f in feeds], now, hold)
+    due = _reserve_due(runtime, feeds)
     size = runtime.settings.feeds.feeds_per_task
     chunk_task = self.app.tasks[POLL_FEEDS]
     for chunk in (due[i : i + size] for i in range(0, len(due), size)):
@@ -195,6 +190,72 @@ def poll_due_feeds(self) -> list[str]:
         chunk_task.apply(args=[chunk]) if runtime.settings.eager else chunk_task.apply_async(args=[chunk])
     log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
     return due
+
+
+POLL_SITEMAP = "newsworker.poll_sitemap"
+POLL_DUE_SITEMAPS = "newsworker.poll_due_sitemaps"
+
+
+@shared_task(bind=True, name=POLL_SITEMAP, acks_late=True, reject_on_worker_lost=True)
+def poll_sitemap(self, url: str) -> dict:
+    """Poll one registered sitemap; its new or changed pages go to ingest_urls tasks (in process:
+    fetched and indexed here). Returns a SitemapPollReport."""
+    from .celery_app import runtime_of
+    from .sitemaps.poll import SitemapPollReport
+
+    runtime = runtime_of(self.app)
+    config = runtime.sitemap_registry.get(url)
+    if config is None:
+        return SitemapPollReport(sitemap_url=url, status="error", error="not in the sitemap registry (removed?)").model_dump(mode="json")
+    try:
+        report = runtime.sitemap_poller.poll(config)
+    except TransientStoreError as exc:
+        raise retry_store(self, runtime, exc)
+    log.info("poll_sitemap task=%s sitemap=%s status=%s urls=%d new=%d deferred=%d", self.request.id, url, report.status,
+             report.urls, report.new_urls, report.deferred)
+    if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
+        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_DELAY_MAX))
+    return report.model_dump(mode="json")
+
+
+@shared_task(bind=True, name=POLL_DUE_SITEMAPS, acks_late=True, reject_on_worker_lost=True)
+def poll_due_sitemaps(self) -> list[str]:
+    """Send a poll_sitemap task for each due sitemap (run by beat); returns the URLs sent."""
+    from .celery_app import runtime_of
+
+    runtime = runtime_of(self.app)
+    sitemaps = runtime.sitemap_registry.feeds()
+    due = _reserve_due(runtime, sitemaps)
+    task = self.app.tasks[POLL_SITEMAP]
+    for url in due:
+        task.apply(args=[url]) if runtime.settings.eager else task.apply_async(args=[url])
+    log.info("poll_due_sitemaps task=%s sitemaps=%d due=%d", self.request.id, len(sitemaps), len(due))
+    return due
+
+
+class QueuePages:
+    """A sitemap poll's pages to the workers, as ingest_urls tasks; the report is empty (queued)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, requests):
+        from .models import BatchReport
+
+        self.app.tasks[INGEST_URLS].apply_async(args=[[r.model_dump(mode="json") for r in requests]])
+        return BatchReport()
+
+
+def _reserve_due(runtime, entries) -> list[str]:
+    """The URLs of the registered feeds (or sitemaps) due now, each held until its next interval
+    so a second beat tick does not send it again while its poll is queued."""
+    from datetime import timedelta
+
+    from .models import utc_now
+
+    now = utc_now()
+    hold = {e.url: now + timedelta(minutes=e.interval_minutes) for e in entries}
+    return runtime.feed_states.reserve_due([e.url for e in entries], now, hold)
 
 
 INGEST_FEED_ITEMS = "newsworker.ingest_feed_items"

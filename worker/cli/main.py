@@ -30,6 +30,7 @@ from .kibana import kibana
 from .filters import parse_day, parse_figure
 from .probe import collect_status, workers_on_queues
 from .reindex import reindex
+from .sitemaps import sitemaps
 from .urls import enqueued_line, gather, split_targets
 
 # Show a progress bar when an ingest has more files than this.
@@ -305,6 +306,7 @@ cli.add_command(es)
 cli.add_command(events)
 cli.add_command(show_event)
 cli.add_command(feeds)
+cli.add_command(sitemaps)
 cli.add_command(reindex)
 cli.add_command(kibana)
 cli.add_command(dead_letters)

@@ -69,12 +69,13 @@ class FeedStateStore:
 
     # -- feed state -------------------------------------------------------------------
 
-    def get(self, url: str) -> FeedState:
+    def get(self, url: str, model: type[FeedState] = FeedState) -> FeedState:
+        """``model``: a FeedState with more fields (a sitemap's), read back whole."""
         row = self.conn.execute("SELECT state FROM feed_state WHERE url = ?", (url,)).fetchone()
-        return FeedState.model_validate_json(row[0]) if row else FeedState(url=url)
+        return model.model_validate_json(row[0]) if row else model(url=url)
 
-    def all(self) -> dict[str, FeedState]:
-        return {url: FeedState.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
+    def all(self, model: type[FeedState] = FeedState) -> dict[str, FeedState]:
+        return {url: model.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
 
     def put(self, state: FeedState) -> None:
         self._writable()
