@@ -120,3 +120,21 @@ def test_console_script_ingests_a_url_file(web, server, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert [o["origin"] for o in json.loads(done.stdout)["indexed"]] == [url]
+
+
+def test_a_canonical_on_another_site_does_not_name_the_article():
+    from worker.pages.fetch import canonical_of
+
+    assert canonical_of("https://www.wire.example/a?x=1", "https://wire.example/a") == "https://wire.example/a"
+    # A page may not take another outlet's article id by declaring its URL.
+    assert canonical_of("https://copycat.example/a", "https://wire.example/a") == "https://copycat.example/a"
+    assert canonical_of("https://wire.example/a", "javascript:void(0)") == "https://wire.example/a"
+
+
+def test_url_file_lines():
+    from worker.pages.urls import read_url_lines
+
+    urls, refused = read_url_lines("u.txt", "\ufeff# c\n\nhttps://a.example/1\n  https://a.example/2  \nhttp:///nohost\nhttps://a.example/x y\n")
+    assert urls == ["https://a.example/1", "https://a.example/2"]
+    assert [(f.origin, f.reason.split(":")[0]) for f in refused] == [("u.txt:5", "URL has no host"),
+                                                                   ("u.txt:6", "URL contains white space")]

@@ -36,7 +36,7 @@ def read_url_lines(origin: str, text: str) -> tuple[list[str], list[Failure]]:
     urls: list[str] = []
     failures: list[Failure] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        entry = line.strip()
+        entry = line.strip().lstrip("\ufeff").strip()  # a BOM is not part of the first line
         if not entry or entry.startswith("#"):
             continue
         why = refusal(entry)
