@@ -24,7 +24,8 @@ def article_html(title: str, n: int = 2500, canonical: str | None = None, day: s
 def clear_robots(origin: str) -> None:
     """Forget what an earlier test (an earlier server on this port) cached for ``origin``."""
     client = redis.Redis.from_url(REDIS_URL)
-    client.delete(f"newsworker:robots:file:{origin}", f"newsworker:robots:next:{origin}")
+    host = origin.split("://", 1)[1].rsplit(":", 1)[0]
+    client.delete(f"newsworker:robots:file:{origin}", f"newsworker:robots:next:{host}")
     client.close()
 
 

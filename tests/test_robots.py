@@ -138,6 +138,6 @@ def test_a_redirect_into_a_disallowed_path_is_refused_before_it_is_fetched(serve
     server.serve("/go", Reply(302, headers={"Location": "/private/story"}))
     server.serve("/private/story", Reply(200, article_html("Secret"), {"Content-Type": "text/html"}))
     with pytest.raises(FetchError) as refused:
-        PageReader(fetcher, gate_for(fetcher, MemoryRobotsCache())).read(PageRequest(url=server.url("/go")))
+        PageReader(gate_for(fetcher, MemoryRobotsCache())).read(PageRequest(url=server.url("/go")))
     assert "robots.txt" in refused.value.reason and refused.value.url.endswith("/private/story")
     assert not server.hits("/private/story")

@@ -126,6 +126,23 @@ def test_errors_back_off_and_beat_polls_what_is_due(site, server):
     assert "No sitemaps are due." in site("sitemaps", "poll").stdout  # backing off
     server.serve("/gone.xml", Reply(410))
     site("sitemaps", "add", server.url("/gone.xml"), code=1)  # a 410 is not added again
+    refused = site("sitemaps", "add", server.url("/private/sitemap.xml"), code=1)
+    assert "robots.txt" in refused.output and not server.hits("/private/sitemap.xml")
     from worker.settings import Settings
 
     assert create_app(Settings()).tasks[POLL_DUE_SITEMAPS].apply().get() == []
+
+
+def test_a_page_that_failed_for_now_is_fetched_again_at_the_next_poll(site, server):
+    answers = iter([Reply(503, b"busy"), Reply(200, article_html("Flaky page comes back", n=9000), HTML)])
+    server.serve("/flaky", lambda seen: next(answers))
+    server.serve("/flaky.xml", conditional(urlset([{"loc": server.url("/flaky")}]), '"f1"'))
+    site("sitemaps", "add", server.url("/flaky.xml"))
+    [first] = _poll(site)
+    assert first["report"]["failed"][0]["reason"] == "HTTP 503"
+    [second] = _poll(site)
+    # Given back, not done: the sitemap is read whole again (no 304) and the page fetched.
+    assert (second["new_urls"], len(second["report"]["indexed"])) == (1, 1)
+    assert "if-none-match" not in server.hits("/flaky.xml")[-1].headers
+    [third] = _poll(site)
+    assert (third["status"], third["new_urls"]) == ("not_modified", 0)

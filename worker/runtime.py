@@ -51,7 +51,7 @@ class Runtime:
     @cached_property
     def pages(self) -> PageReader:
         gate = RobotsGate(self.fetcher, self.robots_cache, self.settings.robots, self.settings.fetch.user_agent)
-        return PageReader(self.fetcher, gate)
+        return PageReader(gate)
 
     @cached_property
     def feed_states(self) -> FeedStateStore:
@@ -76,7 +76,7 @@ class Runtime:
         settings = self.settings
         sink = self.queue_pages if self.queue_pages and not settings.eager else IndexPagesHere(
             self.pages, self.store, self.extractor, PageLedger(self.feed_states), settings.documents_per_task)
-        return SitemapPoller(self.fetcher, self.pages.gate, self.feed_states, settings.sitemaps,
+        return SitemapPoller(self.pages.gate, self.feed_states, settings.sitemaps,
                              settings.feeds.max_backoff_minutes, settings.fetch.max_bytes, sink,
                              settings.pages.urls_per_task, settings.feeds.item_lease_seconds)
 

@@ -45,7 +45,7 @@ def _describe(runtime, config: SitemapConfig) -> str:
     if config.is_robots:
         found = sitemaps_of(runtime.pages.gate.robots_for(config.url))
         return f"robots.txt names {len(found)} sitemaps"
-    result = runtime.fetcher.get(config.url, accept=SITEMAP_ACCEPT)
+    result = runtime.pages.gate.get(config.url, accept=SITEMAP_ACCEPT)
     if result.status != 200:
         raise FetchError(config.url, f"HTTP {result.status}: not added", status=result.status)
     parsed = parse_sitemap(config.url, result.content, runtime.settings.fetch.max_bytes)

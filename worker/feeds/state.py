@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -89,6 +90,15 @@ class FeedStateStore:
             state = self.get(old).model_copy(update={"url": new})
             conn.execute("DELETE FROM feed_state WHERE url = ?", (old,))
             conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (new, state.model_dump_json()))
+
+    def owe(self, url: str, count: int) -> None:
+        """``count`` pages listed by the sitemap at ``url`` are to be fetched again (their fetch
+        failed in a way worth retrying): its next poll reads it whole, not conditionally."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT state FROM feed_state WHERE url = ?", (url,)).fetchone()
+            data = json.loads(row[0]) if row else {"url": url}
+            data["deferred"] = int(data.get("deferred") or 0) + count
+            conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (url, json.dumps(data)))
 
     def forget(self, url: str) -> None:
         self._writable()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..feeds.errors import FetchError
-from ..feeds.http import PAGE_ACCEPT, Fetcher
+from ..feeds.http import PAGE_ACCEPT
 from ..models import Failure, RawDocument
 from ..robots.gate import RobotsGate
 from ..sources.decode import decode_text
@@ -24,15 +24,14 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 class PageReader:
-    def __init__(self, fetcher: Fetcher, gate: RobotsGate):
-        self.fetcher, self.gate = fetcher, gate
+    def __init__(self, gate: RobotsGate):
+        # Every page is fetched through the gate: robots.txt and Crawl-delay before each hop.
+        self.gate = gate
 
     def read(self, request: PageRequest) -> RawDocument:
         """The page as a RawDocument; FetchError (RobotsRefused among them) or InputError naming it."""
         url = request.url
-        # Before the fetch's own deadline starts: a Crawl-delay wait is not fetch time.
-        self.gate.admit(url)
-        result = self.fetcher.get(url, accept=PAGE_ACCEPT, before_hop=lambda hop: hop != url and self.gate.admit(hop))
+        result = self.gate.get(url, accept=PAGE_ACCEPT)
         if result.status != 200:
             raise FetchError(url, f"HTTP {result.status}" + (f" (after redirects, at {result.final_url})"
                                                             if result.final_url != url else ""), status=result.status,

@@ -39,9 +39,14 @@ class PageLedger:
         """Claims of indexed (or finally failed) pages done, with their page key; the others given
         back, so the next poll takes them again."""
         again = {id(r) for r in retry_later}
+        owed: dict[str, int] = {}
         for request in requests:
             if request.keys and id(request) in again:
                 self.states.release(request.keys)
+                if request.listed_in:
+                    owed[request.listed_in] = owed.get(request.listed_in, 0) + 1
+        for sitemap, count in owed.items():
+            self.states.owe(sitemap, count)
         done = [r for r in requests if r.keys and id(r) not in again]
         self.states.complete_many([r.keys for r in done])
         for request in done:

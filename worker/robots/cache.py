@@ -14,7 +14,7 @@ from .rules import RobotsFile
 log = logging.getLogger(__name__)
 
 ROBOTS_KEY = "newsworker:robots:file:{origin}"
-SLOT_KEY = "newsworker:robots:next:{origin}"
+SLOT_KEY = "newsworker:robots:next:{host}"
 
 # Book the next slot of a host atomically, on Redis's own clock (workers' clocks differ):
 # returns the seconds to wait, or -seconds when that is over the caller's limit (nothing booked).
@@ -47,13 +47,14 @@ class MemoryRobotsCache:
     def put(self, robots: RobotsFile) -> None:
         self._files[robots.origin] = robots
 
-    def reserve(self, origin: str, delay: float, max_wait: float) -> float:
+    def reserve(self, host: str, delay: float, max_wait: float) -> float:
+        """Seconds to wait for ``host``'s next slot (booked), or minus them when over ``max_wait``."""
         with self._lock:
             now = time.monotonic()
-            at = max(now, self._next.get(origin, 0.0))
+            at = max(now, self._next.get(host, 0.0))
             if at - now > max_wait:
                 return now - at
-            self._next[origin] = at + delay
+            self._next[host] = at + delay
             return at - now
 
 
@@ -73,8 +74,8 @@ class RedisRobotsCache:
         ttl = max(1, int(robots.expires_at - time.time()))
         self.client.set(ROBOTS_KEY.format(origin=robots.origin), robots.model_dump_json(), ex=ttl)
 
-    def reserve(self, origin: str, delay: float, max_wait: float) -> float:
-        return float(self._reserve(keys=[SLOT_KEY.format(origin=origin)], args=[delay, max_wait]))
+    def reserve(self, host: str, delay: float, max_wait: float) -> float:
+        return float(self._reserve(keys=[SLOT_KEY.format(host=host)], args=[delay, max_wait]))
 
 
 RobotsCache = MemoryRobotsCache | RedisRobotsCache

@@ -9,9 +9,10 @@ import time
 import redis
 
 from ..feeds.errors import FetchError
+from ..feeds.http import FetchResult
 from ..settings import RobotsSettings
 from .cache import RobotsCache
-from .rules import RobotsFile, decide, from_response, origin_of, robots_url
+from .rules import RobotsFile, decide, from_response, host_of, origin_of, robots_url
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,18 @@ class RobotsGate:
             robots = self.robots_for(url)
             decision = decide(robots, url, self.user_agent)
             if not decision.allowed:
-                raise RobotsRefused(url, decision.reason)
+                raise RobotsRefused(url, decision.reason, transient=decision.transient)
             if decision.crawl_delay:
                 self._keep_delay(url, robots.origin, decision.crawl_delay)
         except redis.RedisError as exc:
             raise RobotsRefused(url, f"robots.txt cache (Redis) failed: {exc}; not fetched", transient=True) from None
+
+    def get(self, url: str, etag: str | None = None, last_modified: str | None = None, *, accept: str) -> FetchResult:
+        """The fetcher's GET of ``url``, each URL of its redirect chain admitted first. The first
+        is admitted before the fetch's own deadline starts: a Crawl-delay wait is not fetch time."""
+        self.admit(url)
+        return self.fetcher.get(url, etag, last_modified, accept=accept,
+                                before_hop=lambda hop: None if hop == url else self.admit(hop))
 
     def robots_for(self, url: str) -> RobotsFile:
         origin = origin_of(url)
@@ -64,9 +72,9 @@ class RobotsGate:
         if delay > self.settings.max_crawl_delay:
             raise RobotsRefused(url, f"{origin}/robots.txt asks a Crawl-delay of {delay:g} s, more than "
                                      f"NEWSWORKER_ROBOTS__MAX_CRAWL_DELAY ({self.settings.max_crawl_delay:g} s): not fetched")
-        wait = self.cache.reserve(origin, delay, self.settings.max_wait_seconds)
+        wait = self.cache.reserve(host_of(url), delay, self.settings.max_wait_seconds)
         if wait < 0:
-            raise RobotsRefused(url, f"{origin} is booked {-wait:.0f} s ahead by its Crawl-delay of {delay:g} s, more than "
+            raise RobotsRefused(url, f"{host_of(url)} is booked {-wait:.0f} s ahead by its Crawl-delay of {delay:g} s, more than "
                                      f"NEWSWORKER_ROBOTS__MAX_WAIT_SECONDS ({self.settings.max_wait_seconds:g} s): "
                                      "not fetched now, try again later", transient=True)
         if wait > 0:

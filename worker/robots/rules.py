@@ -32,6 +32,8 @@ class Decision(BaseModel):
     allowed: bool
     reason: str = ""
     crawl_delay: float | None = None
+    # Refused only until robots.txt can be read again: worth asking later.
+    transient: bool = False
 
 
 def origin_of(url: str) -> str:
@@ -43,6 +45,11 @@ def origin_of(url: str) -> str:
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     port = f":{parts.port}" if parts.port and parts.port != default else ""
     return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def host_of(url: str) -> str:
+    """The host a Crawl-delay spaces requests to (http and https of one host are one server)."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 def robots_url(url: str) -> str:
@@ -78,7 +85,8 @@ def decide(robots: RobotsFile, url: str, user_agent: str) -> Decision:
     if robots.verdict == "disallow_all":
         return Decision(allowed=False, reason=(
             f"refused: {robots.origin}/robots.txt could not be read ({robots.why}), which means disallow all "
-            "(RFC 9309); tried again when its cache entry expires (NEWSWORKER_ROBOTS__ERROR_CACHE_SECONDS)"))
+            "(RFC 9309); tried again when its cache entry expires (NEWSWORKER_ROBOTS__ERROR_CACHE_SECONDS)"),
+            transient=True)
     rules = _parsed(robots.body)
     token = product_token(user_agent)
     if not rules.can_fetch(url, token):

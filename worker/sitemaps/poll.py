@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from ..feeds import schedule
 from ..feeds.errors import FetchError
-from ..feeds.http import FetchResult, Fetcher
+from ..feeds.http import FetchResult
 from ..feeds.state import FeedState, FeedStateStore
 from ..models import BatchReport, utc_now
 from ..pages.ledger import PageLedger
@@ -41,7 +41,8 @@ PageSink = Callable[[list[PageRequest]], BatchReport]
 class SitemapState(FeedState):
     # An index's (or robots.txt's) child sitemaps as last read: a 304 still polls them.
     children: list[str] = []
-    # <url>s left for the next poll by the cap: it reads the sitemaps whole again.
+    # Pages left for the next poll (by the cap, or given back after a failure worth retrying):
+    # it reads the sitemaps whole again.
     deferred: int = 0
 
 
@@ -72,7 +73,7 @@ class Listing:
 
 @dataclass
 class SitemapPoller:
-    fetcher: Fetcher
+    # Sitemaps and their pages are fetched through the gate (robots.txt, Crawl-delay).
     gate: RobotsGate
     states: FeedStateStore
     settings: SitemapSettings
@@ -107,7 +108,9 @@ class SitemapPoller:
             read += 1
         report = self._take(config, urls, notes)
         problem = "; ".join(notes) or None
-        state = state.model_copy(update={"children": listing.children, "deferred": report.deferred})
+        # This poll read everything it owed; pages given back while it ran (in process) are owed anew.
+        owed = self.states.get(config.url, SitemapState).deferred - state.deferred
+        state = state.model_copy(update={"children": listing.children, "deferred": report.deferred + max(owed, 0)})
         if listing.result.not_modified and not listing.children:
             self.states.put(schedule.after_not_modified(state, listing.result, now, interval))
             return report.model_copy(update={"status": "not_modified", "http_status": 304})
@@ -115,9 +118,7 @@ class SitemapPoller:
         return report.model_copy(update={"http_status": listing.result.status, "sitemaps_read": read, "problem": problem})
 
     def _top(self, config: SitemapConfig, state: SitemapState) -> Listing:
-        force = state.deferred > 0
-        result = self.fetcher.get(config.url, None if force else state.etag, None if force else state.last_modified,
-                                  accept=SITEMAP_ACCEPT)
+        result = self._get(config.url, state, force=state.deferred > 0)
         if result.status == 304:
             return Listing(result, [], state.children, [])
         if result.status != 200:
@@ -125,6 +126,13 @@ class SitemapPoller:
         parsed = parse_sitemap(config.url, result.content, self.max_bytes)
         notes = [parsed.problem] if parsed.problem else []
         return Listing(result, parsed.urls, [s.loc for s in parsed.sitemaps], notes)
+
+    def _get(self, url: str, state: SitemapState, force: bool) -> FetchResult:
+        """A sitemap, robots.txt kept as for pages; conditional unless ``force`` (the last poll
+        left pages for this one: the sitemap is read whole again)."""
+        if force:
+            return self.gate.get(url, accept=SITEMAP_ACCEPT)
+        return self.gate.get(url, state.etag, state.last_modified, accept=SITEMAP_ACCEPT)
 
     def _robots(self, config: SitemapConfig) -> Listing:
         robots = self.gate.robots_for(config.url)  # the robots cache's copy, with its expiry
@@ -156,8 +164,7 @@ class SitemapPoller:
         now = utc_now()
         hour = timedelta(hours=1)
         try:
-            result = self.fetcher.get(url, None if force else state.etag, None if force else state.last_modified,
-                                      accept=SITEMAP_ACCEPT)
+            result = self._get(url, state, force)
             if result.status == 304:
                 self.states.put(schedule.after_not_modified(state, result, now, hour))
                 return [], state.children, []
