@@ -124,6 +124,8 @@ def test_errors_back_off_and_beat_polls_what_is_due(site, server):
     state = json.loads(site("sitemaps", "list", "--json").stdout)[0]["state"]
     assert state["consecutive_errors"] == 1 and state["last_error"] == "HTTP 500"
     assert "No sitemaps are due." in site("sitemaps", "poll").stdout  # backing off
+    status = site("status").stdout
+    assert "sitemaps:    1 (1 failing)" in status and "HTTP 500" in status
     server.serve("/gone.xml", Reply(410))
     site("sitemaps", "add", server.url("/gone.xml"), code=1)  # a 410 is not added again
     refused = site("sitemaps", "add", server.url("/private/sitemap.xml"), code=1)
