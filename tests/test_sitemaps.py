@@ -148,3 +148,12 @@ def test_a_page_that_failed_for_now_is_fetched_again_at_the_next_poll(site, serv
     assert "if-none-match" not in server.hits("/flaky.xml")[-1].headers
     [third] = _poll(site)
     assert (third["status"], third["new_urls"]) == ("not_modified", 0)
+
+
+def test_children_beyond_the_cap_are_named_not_read(site, server, monkeypatch):
+    monkeypatch.setenv("NEWSWORKER_SITEMAPS__MAX_CHILDREN", "1")
+    site("sitemaps", "add", server.url("/sitemap_index.xml"))
+    [report] = _poll(site)
+    assert (report["sitemaps_read"], report["urls"]) == (2, 1)  # the index and its first child
+    assert "1 child sitemaps beyond NEWSWORKER_SITEMAPS__MAX_CHILDREN (1) not read" in report["problem"]
+    assert not server.hits("/pages.xml.gz")

@@ -102,10 +102,10 @@ class SitemapPoller:
             return self._failed(state, config, now, schedule.http_error_reason(listing.result.status), listing.result.status,
                                 listing.result.retry_after)
         urls, notes, read = list(listing.urls), list(listing.notes), 1
-        for child_urls, child_notes in self._children(listing.children, force=state.deferred > 0):
+        for child_urls, child_notes, fetched in self._children(listing.children, force=state.deferred > 0):
             urls += child_urls
             notes += child_notes
-            read += 1
+            read += fetched
         report = self._take(config, urls, notes)
         problem = "; ".join(notes) or None
         # This poll read everything it owed; pages given back while it ran (in process) are owed anew.
@@ -152,12 +152,12 @@ class SitemapPoller:
                 continue
             if len(seen) >= self.settings.max_children:
                 yield [], [f"{len(queue) + 1} child sitemaps beyond NEWSWORKER_SITEMAPS__MAX_CHILDREN "
-                           f"({self.settings.max_children}) not read"]
+                           f"({self.settings.max_children}) not read"], False
                 return
             seen.add(url)
             urls, nested, notes = self._child(url, force)
             queue.extend(nested)
-            yield urls, notes
+            yield urls, notes, True
 
     def _child(self, url: str, force: bool) -> tuple[list[SitemapUrl], list[str], list[str]]:
         state = self.states.get(url, SitemapState)
