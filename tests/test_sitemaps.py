@@ -157,3 +157,17 @@ def test_children_beyond_the_cap_are_named_not_read(site, server, monkeypatch):
     assert (report["sitemaps_read"], report["urls"]) == (2, 1)  # the index and its first child
     assert "1 child sitemaps beyond NEWSWORKER_SITEMAPS__MAX_CHILDREN (1) not read" in report["problem"]
     assert not server.hits("/pages.xml.gz")
+
+
+def test_beat_polls_the_sitemaps_that_are_due_once(site, server):
+    from worker.celery_app import create_app
+    from worker.settings import Settings
+    from worker.tasks import POLL_DUE_SITEMAPS
+
+    site("sitemaps", "add", server.url("/news.xml"), "--interval", "30")
+    app = create_app(Settings())
+    assert app.tasks[POLL_DUE_SITEMAPS].apply().get() == [server.url("/news.xml")]
+    assert len(server.hits("/n/convoy")) == 1
+    # Held until its next interval: the next beat tick sends nothing.
+    assert app.tasks[POLL_DUE_SITEMAPS].apply().get() == []
+    assert json.loads(site("status", "--json").stdout)["store"]["articles"] == 1
