@@ -141,3 +141,16 @@ def test_a_redirect_into_a_disallowed_path_is_refused_before_it_is_fetched(serve
         PageReader(gate_for(fetcher, MemoryRobotsCache())).read(PageRequest(url=server.url("/go")))
     assert "robots.txt" in refused.value.reason and refused.value.url.endswith("/private/story")
     assert not server.hits("/private/story")
+
+
+def test_redis_books_slots_in_turn_and_refuses_past_the_wait_limit(redis_cache):
+    host = f"slots-{time.monotonic_ns()}.example"
+    assert redis_cache.reserve(host, 10, max_wait=30) == 0  # the first goes at once
+    second = redis_cache.reserve(host, 10, max_wait=30)
+    assert 9 < second <= 10
+    third = redis_cache.reserve(host, 10, max_wait=30)
+    assert 19 < third <= 20
+    assert redis_cache.reserve(host, 10, max_wait=15) < -15  # nothing booked
+    assert 29 < redis_cache.reserve(host, 10, max_wait=30) <= 30
+    assert redis_cache.client.ttl(f"newsworker:robots:next:{host}") > 30  # the key outlives its slot, then goes
+    redis_cache.client.delete(f"newsworker:robots:next:{host}")
