@@ -150,6 +150,16 @@ def test_a_page_that_failed_for_now_is_fetched_again_at_the_next_poll(site, serv
     assert (third["status"], third["new_urls"]) == ("not_modified", 0)
 
 
+def test_a_poll_of_many_pages_in_process_shows_a_progress_bar(site, server):
+    entries = [{"loc": server.serve(f"/m/{n}", Reply(200, article_html(f"Many pages, number {n}", n=100 * n), HTML))}
+               for n in range(1, 8)]
+    server.serve("/many.xml", Reply(200, urlset(entries)))
+    site("sitemaps", "add", server.url("/many.xml"))
+    out = site("sitemaps", "poll", "--all")
+    assert f"Pages of {server.url('/many.xml')}" in out.stderr
+    assert "7 new or changed: 7 indexed, 0 already present, 0 failed" in out.stdout
+
+
 def test_children_beyond_the_cap_are_named_not_read(site, server, monkeypatch):
     monkeypatch.setenv("NEWSWORKER_SITEMAPS__MAX_CHILDREN", "1")
     site("sitemaps", "add", server.url("/sitemap_index.xml"))

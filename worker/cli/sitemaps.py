@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..feeds.errors import FetchError
 from ..robots.rules import sitemaps_of
 from ..sitemaps.parse import parse_sitemap
-from ..sitemaps.poll import SITEMAP_ACCEPT, SitemapPollReport, SitemapState
+from ..sitemaps.poll import SITEMAP_ACCEPT, SitemapPollReport, SitemapState, page_progress
 from ..sitemaps.registry import SitemapConfig
 from ..tasks import POLL_SITEMAP
 from .common import Context, guard, pass_context
@@ -52,6 +54,9 @@ def _describe(runtime, config: SitemapConfig) -> str:
     return f"an index of {len(parsed.sitemaps)} sitemaps" if parsed.kind == "index" else f"{len(parsed.urls)} URLs now"
 
 
+# Show a progress bar when a poll fetches more pages than this (as `ingest` does for files).
+PROGRESS_ABOVE = 5
+
 sitemaps.add_command(list_command("sitemap", lambda runtime: runtime.sitemap_registry,
                                   lambda settings: settings.sitemaps.registry, SitemapState, "PAGES"))
 sitemaps.add_command(remove_command("sitemap", lambda runtime: runtime.sitemap_registry,
@@ -67,10 +72,41 @@ def poll(ctx: Context, urls: tuple[str, ...], poll_all: bool, as_json: bool, tim
     workers as ingest_urls tasks and the report says how many were queued.
     """
     registered = {s.url: s for s in ctx.runtime.sitemap_registry.feeds()}
-    reports = poll_now(ctx, POLL_SITEMAP, SitemapPollReport, "sitemap", registered, urls, poll_all, timeout)
+    with _PagesBar() as bar:
+        token = page_progress.set(bar)
+        try:
+            reports = poll_now(ctx, POLL_SITEMAP, SitemapPollReport, "sitemap", registered, urls, poll_all, timeout)
+        finally:
+            page_progress.reset(token)
     if not reports:
         return
     echo_polls(reports, as_json, lambda r: [_poll_line(r, ctx.settings.eager)])
+
+
+class _PagesBar:
+    """A progress bar on stderr for a poll fetching more than a few pages in process."""
+
+    def __init__(self):
+        self.bar, self.url, self.shown = None, None, 0
+
+    def __call__(self, url: str, done: int, total: int) -> None:
+        if url != self.url:
+            self.__exit__(None, None, None)
+            self.url, self.shown = url, 0
+            if total > PROGRESS_ABOVE:
+                self.bar = click.progressbar(length=total, label=f"Pages of {url}", file=sys.stderr, show_pos=True)
+                self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __enter__(self) -> "_PagesBar":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+            self.bar = None
 
 
 def _poll_line(r: SitemapPollReport, here: bool) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, application/gzip;q=0.8, */*;q=0.5"
 
 PageSink = Callable[[list[PageRequest]], BatchReport]
+
+# In process a poll's pages are fetched and indexed while the CLI waits: it listens here
+# (sitemap URL, pages done, pages taken) to draw a progress bar.
+page_progress: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("page_progress", default=None)
 
 
 class SitemapState(FeedState):
@@ -191,8 +196,11 @@ class SitemapPoller:
                                 published=p.entry.news_published, keys=p.keys, listed_in=config.url)
                     for p, ok in zip(chosen, taken) if ok]
         report = BatchReport()
+        listener = page_progress.get()
         for start in range(0, len(requests), self.urls_per_task):
             report = report.merge(self.sink(requests[start : start + self.urls_per_task]))
+            if listener is not None:
+                listener(config.url, min(start + self.urls_per_task, len(requests)), len(requests))
         if deferred:
             notes.append(f"{deferred} new or changed pages beyond NEWSWORKER_SITEMAPS__MAX_URLS_PER_POLL ({cap}) "
                          "left for the next poll")
