@@ -1,4 +1,4 @@
-"""The gate every page fetch that is not a feed passes: robots.txt read (cached per origin),
+"""The gate every fetch that is not a feed passes (pages, sitemaps): robots.txt read (cached per origin),
 our User-Agent's rules applied, and the host's Crawl-delay kept, across workers."""
 
 from __future__ import annotations
