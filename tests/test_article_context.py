@@ -258,3 +258,15 @@ def test_the_dead_of_a_day_the_paragraph_names_before_them_are_of_that_day(extra
     article = extractor.extract(normalize(raw))
     [wounded] = [e for e in article.events if e.type == "casualties" and e.value == 300]
     assert (wounded.date.date().isoformat(), wounded.date_precision) == ("2017-10-14", "day")
+
+
+def test_the_country_after_a_city_is_the_citys_country_when_the_article_names_it(extractor):
+    body = ("BAMAKO — Mali's military government said on Monday that it would not talk to the rebels.\n\n"
+            "Neighbouring Algeria closed its border last year and has refused to reopen it.\n\n"
+            "Jihadists besieged Timbuktu for much of the summer. More than 30,000 people have fled across the country "
+            "since then, aid groups said. The United Nations has asked donors for more money. Talks are due to "
+            "resume in March.")
+    article = extractor.extract(Article(id="t", title="", body=body, content_hash="h", origin="test:t"))
+    [figure] = [f for f in article.figures if f.value == 30000]
+    # Algeria is the last country named, but Timbuktu, named since, is in Mali
+    assert (figure.location, figure.location_from) == ("Mali", "previous_sentence")

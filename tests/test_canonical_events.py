@@ -202,3 +202,20 @@ def test_where_troops_go_is_not_whose_they_are(canon):
     s = "The plan cuts the force in the region to 2,500, concentrating the remaining troops in neighbouring Chad."
     [cut] = build_events([_fig(2500, sentence=s, counts="force", location="Mali")], JAN_15, canon)
     assert cut.actor != "Chad"
+
+
+def test_a_misspelling_keeps_its_first_letter_and_a_known_city_is_itself(canon):
+    assert canon.resolve("Isreal", "GPE").iso_code == "IL"
+    assert canon.resolve("Kerman", "GPE").canonical == "Kerman"  # one edit from "German", but a city
+    assert canon.resolve("Jkraine", "GPE").canonical == "Jkraine"  # one edit from "Ukraine", but its first letter
+
+
+def test_regions_are_places_of_their_own(canon):
+    assert canon.place("the Sahel") == canon.place("Sahel") and canon.place("Sahel").label == "LOC"
+    assert canon.place("Horn of Africa").canonical == "Horn of Africa"
+
+
+def test_a_gazetteer_city_knows_its_country(canon):
+    assert canon.country_of_city("Port-au-Prince").canonical == "Haiti"
+    assert canon.country_of_city("Kramatorsk").iso_code == "UA"
+    assert canon.country_of_city("Atlantis of the Deep") is None

@@ -161,3 +161,38 @@ def test_distances_and_units_are_no_place(extractor, text, value, place):
     article = Article(id="t", title="", body=text, content_hash="h", origin="test:t")
     [figure] = [f for f in extractor.extract(article).figures if f.value == value]
     assert figure.location == place
+
+
+@pytest.mark.parametrize("text, value, place", [
+    # little-known places the model tags as people or organisations, read from where they stand
+    ("About 300 Marines remain at Kasbi, a small outpost near the border, officials said.", 300, "Kasbi"),
+    ("The garrison at Dobo still holds about 450 soldiers.", 450, "Dobo"),
+    # a region wider than a country (config/countries.toml [regions]), tagged as a product
+    ("Some 4,000 European troops are deployed across the Sahel.", 4000, "Sahel"),
+    # the appositive only says where the city lies
+    ("A missile struck the station in Lozova, a city in Kharkiv Oblast, killing 12 people.", 12, "Lozova"),
+    # the place an appositive holding the figure describes
+    ("Latvia, a country of 1.9 million people that borders Russia's Kaliningrad exclave, wants more allied troops.",
+     1_900_000, "Latvia"),
+    # a gazetteer city is no misspelt country ("Kerman" is one letter from "German")
+    ("The bombing in Kerman killed 95 people.", 95, "Kerman"),
+])
+def test_places_read_from_where_they_stand(extractor, text, value, place):
+    article = Article(id="t", title="", body=text, content_hash="h", origin="test:t")
+    [figure] = [f for f in extractor.extract(article).figures if f.value == value]
+    assert figure.location == place
+
+
+def test_a_person_one_hears_from_is_no_place(extractor):
+    article = Article(id="t", title="", body="He received a call from Biden on Monday about the 30 hostages.",
+                      content_hash="h", origin="test:t")
+    out = extractor.extract(article)
+    assert [f.location for f in out.figures] == [None]
+    assert not [e for e in out.entities if e.label in ("GPE", "LOC")]
+
+
+def test_a_named_site_is_a_place_and_the_number_in_its_name_is_no_figure(extractor):
+    article = Article(id="t", title="", body="A drone struck Outpost 14 on Sunday, killing three soldiers.",
+                      content_hash="h", origin="test:t")
+    figures = extractor.extract(article).figures
+    assert [(f.value, f.location) for f in figures] == [(3, "Outpost 14")]

@@ -15,7 +15,7 @@ from . import logjson, tasklog
 from .runtime import Runtime
 from .settings import Settings, load_settings
 
-TASK_MODULES = ["worker.tasks"]
+TASK_MODULES = ["worker.tasks", "worker.warc_tasks"]
 
 
 def create_app(settings: Settings | None = None) -> Celery:
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     runtime = Runtime(settings)
     app.newsworker_runtime = runtime  # type: ignore[attr-defined]
     import worker.tasks  # registers the shared tasks with this app
+    import worker.warc_tasks  # noqa: F401
 
     runtime.queue_sink = worker.tasks.QueueSink(app)
     runtime.queue_pages = worker.tasks.QueuePages(app)

@@ -7,13 +7,14 @@ CLI call it. One bad document becomes a Failure in the report, never an exceptio
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 
 from .errors import InputError, StoreError, TransientStoreError
 from .extract import Extractor
-from .models import Article, BatchReport, Failure, IndexOutcome, RawDocument
+from .models import Article, BatchReport, Failure, IndexOutcome, RawDocument, Skipped
 from .normalize import normalize
 from .pages.fetch import PageReader, read_pages
 from .pages.ledger import PageLedger
@@ -97,15 +98,25 @@ def _positions(items: Iterable[RawDocument | Failure], records: range | None) ->
 
 
 def ingest_documents(
-    items: Iterable[RawDocument | Failure], store: ArticleStore, extractor: Extractor,
+    items: Iterable[RawDocument | Failure | Skipped], store: ArticleStore, extractor: Extractor,
     batch_size: int = DOCUMENTS_PER_BATCH,
 ) -> BatchReport:
     """Index every document in ``items``, ``batch_size`` at a time (near-copy linking, memory and
-    a store transaction are per batch); TransientStoreError propagates so the caller can retry."""
+    a store transaction are per batch); TransientStoreError propagates so the caller can retry.
+    Skipped inputs are only counted, and take no room in a batch."""
     report = BatchReport()
-    for batch in batched(items, batch_size):
+    skipped: Counter[str] = Counter()
+    for batch in batched(_counting_skips(items, skipped), batch_size):
         report = report.merge(_ingest_batch(batch, store, extractor))
-    return report
+    return report.model_copy(update={"skipped": dict(skipped)}) if skipped else report
+
+
+def _counting_skips(items: Iterable[RawDocument | Failure | Skipped], skipped: Counter[str]) -> Iterable[RawDocument | Failure]:
+    for item in items:
+        if isinstance(item, Skipped):
+            skipped[item.reason] += 1
+        else:
+            yield item
 
 
 def batched(items: Iterable, size: int) -> Iterable[list]:

@@ -81,6 +81,7 @@ class RawDocument(Contract):
     authors: list[str] = []
     # A feed item's text came from the article page itself (full-article fetch), not the feed.
     page_fetched: bool = False
+    fetched_at: datetime | None = Field(default=None, description="when the page was fetched (a WARC record's WARC-Date)")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -162,6 +163,7 @@ class Article(Contract):
     language: str | None = None
     authors: list[str] = []
     ingested_at: datetime = Field(default_factory=utc_now)
+    fetched_at: datetime | None = Field(default=None, description="when the page was fetched, when a crawl says (WARC-Date)")
     content_hash: str
     simhash: str = ""
     duplicate_of: str | None = None
@@ -171,7 +173,7 @@ class Article(Contract):
     figures: list[Figure] = []
     events: list[EventMention] = []
 
-    @field_validator("published_at", "ingested_at")
+    @field_validator("published_at", "ingested_at", "fetched_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return _as_utc(value)
@@ -197,6 +199,14 @@ class Failure(Contract):
         return f"{self.origin}: {self.reason}"
 
 
+class Skipped(Contract):
+    """An input read and deliberately not ingested (a WARC request record, a page outside
+    --domain): counted by reason in the batch report, never a failure."""
+
+    origin: str
+    reason: str = Field(description="a short fixed phrase, the key it is counted under, e.g. 'request record'")
+
+
 IndexStatus = Literal["created", "updated", "unchanged", "failed"]
 
 
@@ -214,17 +224,23 @@ class BatchReport(Contract):
     duplicates: list[IndexOutcome] = []
     failed: list[Failure] = []
     handed_off: list[str] = Field(default=[], description="ids of the tasks that index the rest of a long file")
+    skipped: dict[str, int] = Field(default={}, description="inputs read and not ingested, counted by reason "
+                                    "(WARC records that are not HTML pages, or outside --domain / --since)")
 
     @property
     def total(self) -> int:
         return len(self.indexed) + len(self.duplicates) + len(self.failed)
 
     def merge(self, other: "BatchReport") -> "BatchReport":
+        skipped = dict(self.skipped)
+        for reason, count in other.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
         return BatchReport(
             indexed=self.indexed + other.indexed,
             duplicates=self.duplicates + other.duplicates,
             failed=self.failed + other.failed,
             handed_off=self.handed_off + other.handed_off,
+            skipped=skipped,
         )
 
 

@@ -142,6 +142,17 @@ class SitemapSettings(BaseModel):
     max_urls_per_poll: int = Field(default=200, ge=1, le=100_000)
     # Child sitemaps read per poll of an index (or of a robots.txt's Sitemap: lines).
     max_children: int = Field(default=50, ge=1, le=50_000)
+class WarcSettings(BaseModel):
+    """Reading WARC files, e.g. CommonCrawl's CC-NEWS (``NEWSWORKER_WARC__*``)."""
+
+    # HTML pages per task with a broker: a WARC file is planned into chunks of this many pages
+    # (by record offset), each a task of its own, so one file spreads over the workers.
+    pages_per_task: int = Field(default=200, ge=1, le=100_000)
+    # A record's payload (the HTTP body, decoded) over this is a named failure, not read.
+    max_record_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A .warc.gz may decompress to at most this many times its size (CC-NEWS: about 4-5):
+    # past it the file is a gzip bomb and reading stops there, named.
+    max_expansion: float = Field(default=40.0, ge=1.0, le=10_000)
 
 
 class Settings(BaseSettings):
@@ -209,6 +220,7 @@ class Settings(BaseSettings):
     robots: RobotsSettings = RobotsSettings()
     pages: PageSettings = PageSettings()
     sitemaps: SitemapSettings = SitemapSettings()
+    warc: WarcSettings = WarcSettings()
 
     @field_validator("broker_url", "result_backend")
     @classmethod

@@ -47,15 +47,19 @@ def enqueue(app: Celery, batches: list[list[str]], overrides: dict, task_name: s
     return [task.apply_async(args=[batch, overrides]) for batch in batches]
 
 
-def collect(results: list[AsyncResult], timeout: float, on_batch: Callable[[int], None], sizes: list[int]) -> BatchReport:
+def collect(results: list[AsyncResult], timeout: float, on_batch: Callable[[int], None], sizes: list[int],
+            on_handed: Callable[[int], None] | None = None) -> BatchReport:
     """Wait for enqueued batches, and for the tasks they handed the rest of a long file to, and
-    merge their reports."""
+    merge their reports. ``on_handed``: told how many tasks a batch handed off; each then counts
+    1 to ``on_batch`` when it is done (else 0: the batch's size counted them)."""
     report = BatchReport()
     waiting = list(zip(results, sizes))
     while waiting:
         result, size = waiting.pop(0)
         got = BatchReport.model_validate(result.get(timeout=timeout))
-        waiting += [(AsyncResult(task_id, app=result.app), 0) for task_id in got.handed_off]
+        if on_handed is not None and got.handed_off:
+            on_handed(len(got.handed_off))
+        waiting += [(AsyncResult(task_id, app=result.app), int(on_handed is not None)) for task_id in got.handed_off]
         report = report.merge(got.model_copy(update={"handed_off": []}))
         on_batch(size)
     return report

@@ -20,7 +20,7 @@ from ..sources.files import expand_paths, named_roots, read_file
 from ..sources.local import inside
 from ..sources.metadata import Overrides
 from ..tasks import INGEST_URLS
-from . import dispatch, render
+from . import dispatch, render, warcs as warc_files
 from .common import Context, emit_json, guard, pass_context
 from .deadletters import dead_letters
 from .es import es
@@ -68,19 +68,24 @@ def cli(ctx: Context, verbose: int) -> None:
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds to wait for workers with --wait.")
 @click.option("--worker-grace", default=30.0, show_default=True,
               help="With --wait: seconds to wait for any worker to answer before giving up (the tasks stay queued).")
+@click.option("--domain", "domains", multiple=True,
+              help="WARC files: only pages of this host and its subdomains (repeatable).")
+@click.option("--since", help="WARC files: only pages fetched (WARC-Date) and, when the page says, published on or after this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @guard
 def ingest(ctx: Context, targets: tuple[str, ...], url_file: Path | None, source, published, url, wait, timeout,
-           worker_grace, as_json) -> None:
-    """Ingest files and folders (.txt, .html, .json, .ndjson; folders recursively) and article
-    pages by URL (http:// or https:// arguments, or --urls FILE).
+           worker_grace, domains, since, as_json) -> None:
+    """Ingest files and folders (.txt, .html, .json, .ndjson, .warc, .warc.gz; folders
+    recursively) and article pages by URL (http:// or https:// arguments, or --urls FILE).
 
-    Pages are fetched with the feed fetcher's limits and private-address guard, robots.txt and
-    its Crawl-delay kept; main text and metadata by trafilatura; the URL after redirects is kept
-    as provenance and the page's canonical URL names the article. Prints how many documents
-    were indexed, were already present, or failed (with the reason for each, a URL's too).
-    Exits non-zero only when nothing at all could be ingested.
+    A WARC file (e.g. CommonCrawl's CC-NEWS) is streamed: each HTML page of status 200 becomes
+    an article; other records are skipped and counted by reason. An article URL is fetched
+    with the feed fetcher's limits and private-address guard, robots.txt and its Crawl-delay
+    kept; main text and metadata by trafilatura; the URL after redirects is kept as provenance
+    and the page's canonical URL names the article. Prints how many documents were indexed,
+    were already present, skipped or failed (with the reason for each, a URL's too). Exits
+    non-zero only when nothing at all could be ingested.
     """
     if not targets and not url_file:
         raise click.UsageError("give paths or URLs to ingest, or --urls FILE")
@@ -92,8 +97,10 @@ def ingest(ctx: Context, targets: tuple[str, ...], url_file: Path | None, source
     else:
         _refuse_outside_inbox(paths, settings.inbox_dirs)
     files, missing = expand_paths(paths)
-    if url and len(files) > 1:
-        raise click.UsageError("--url names one article; give a single file with it")
+    files, warcs = warc_files.split_warcs(files)
+    filters = warc_files.warc_filters(domains, since, warcs)
+    if url and (len(files) > 1 or warcs):
+        raise click.UsageError("--url names one article; give a single file with it (a WARC file names its pages' URLs)")
     overrides = Overrides(source=source, published=published, url=url).model_dump(exclude_defaults=True)
     app = create_app(settings)
     batches = dispatch.chunks(files, settings.files_per_task)
@@ -107,14 +114,17 @@ def ingest(ctx: Context, targets: tuple[str, ...], url_file: Path | None, source
         with _progress(len(files) + len(urls), "Ingesting") as advance:
             report = report.merge(dispatch.run_in_process(app, batches, overrides, advance))
             report = report.merge(dispatch.run_in_process(app, url_batches, overrides, advance, INGEST_URLS))
+        report = report.merge(warc_files.run_in_process(app, warcs, filters)) if warcs else report
     else:
         try:
             dispatch.check_broker(app)
             results = dispatch.enqueue(app, batches, overrides) + dispatch.enqueue(app, url_batches, overrides, INGEST_URLS)
+            results += warc_files.enqueue(app, warcs, filters)
         except (KombuOperationalError, OSError) as exc:
             raise click.ClickException(
                 f"cannot reach the broker ({ctx.mode()}): {exc}; start it, or unset NEWSWORKER_BROKER_URL to run in process"
             ) from None
+        files += warcs
         click.echo(enqueued_line(len(files), len(urls), len(results), ctx.mode()), err=True)
         batches = batches + url_batches
         if not wait:
@@ -126,8 +136,12 @@ def ingest(ctx: Context, targets: tuple[str, ...], url_file: Path | None, source
             raise click.ClickException(
                 f"no worker answers on queue {settings.queue}: the {len(results)} tasks wait there until one starts "
                 f"(celery -A worker.celery_app worker -Q {settings.queue})")
-        with _progress(len(files) + len(urls), "Waiting for workers") as advance:
-            report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
+        if warcs:  # a WARC file's work is its spans' tasks, known once its first task has planned it
+            with warc_files.tasks_bar(len(results)) as (advance, grow):
+                report = report.merge(dispatch.collect(results, timeout, advance, [1] * len(results), on_handed=grow))
+        else:
+            with _progress(len(files) + len(urls), "Waiting for workers") as advance:
+                report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
     if as_json:
         emit_json(report.model_dump(mode="json"))
     else:

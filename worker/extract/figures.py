@@ -15,8 +15,10 @@ from . import lexicon
 from .numbers import SCALES, SUFFIXES, is_number_word, is_vague, parse_number
 from .places import names_no_setting
 
-NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL"}
+# A number inside a site's name ("Tower 22", "Air Base 201") counts nothing.
+NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL", "FAC"}
 PLACE_ENTS = {"GPE", "LOC", "FAC"}
+DATELINE_DASHES = {"—", "–", "--"}
 PLACE_PREPOSITIONS = {"in", "from", "to", "across", "inside", "within", "into", "at", "throughout", "near", "outside",
                       "around", "toward", "towards", "through", "across"}
 CURRENCY_SIGNS = set(lexicon.CURRENCY_SIGNS)
@@ -571,7 +573,7 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     # The tagger takes "hosts" for a plural noun now and then: the hosting word, whatever its tag.
     own_verb = next((t for t in span.root.ancestors if t.pos_ in ("VERB", "AUX") or t.lemma_.lower() in lexicon.HOST_VERBS),
                     None)
-    host = _host(scope) or (_host(own_verb) if own_verb is not None else None)
+    host = _host(scope) or (_host(own_verb) if own_verb is not None else None) or _described_place(span)
     if host is not None:
         return host
     deep = category in ("troops", "killed", "injured")
@@ -586,6 +588,8 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
     if not pool and scope.dep_ == "relcl" and any(c.lower_ == "where" for c in scope.children):
         head = scope.head  # "Poland, where 10,000 troops are based"
         pool = [p for p in places if p.start <= head.i < p.end]
+    # "in Kramatorsk, a city in Donetsk Oblast": the appositive only says where the city lies.
+    pool = [p for p in pool if not _places_a_place(p.root)] or pool
     if not pool:
         return None
 
@@ -598,6 +602,15 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
 
     best = min(pool, key=distance)
     return best.text
+
+
+def _places_a_place(token: Token) -> bool:
+    """The name is in an appositive describing another place: "Tower 22, a base in Jordan"."""
+    prep = token.head
+    if token.dep_ != "pobj" or prep.dep_ != "prep":
+        return False
+    noun = prep.head
+    return noun.dep_ == "appos" and noun.head.ent_type_ in PLACE_ENTS
 
 
 def _places_before(doc: Doc, before: int, last_place: str | None) -> tuple[str, ...]:
@@ -651,6 +664,21 @@ def _host(verb: Token) -> str | None:
     if subject is None or subject.ent_type_ not in ("GPE", "LOC", "FAC"):
         return None
     return _ent_text(subject)
+
+
+def _described_place(span: Span) -> str | None:
+    """"Lithuania, a country of 2.8 million people": the place an appositive holding the figure
+    describes (not through a verb: "France, which withdrew its 1,500 troops from Niger")."""
+    token = span.root
+    for _ in range(4):  # the number, its noun, "of", the appositive's noun
+        # (a dateline is no place described: "DUHOK, Kurdistan Region — A convoy of 100 vehicles")
+        if token.dep_ == "appos" and token.head.ent_type_ in PLACE_ENTS and \
+                not any(t.text in DATELINE_DASHES for t in token.doc[token.head.i : token.i]):
+            return _ent_text(token.head)
+        if token.head == token or token.head.pos_ in ("VERB", "AUX"):
+            return None
+        token = token.head
+    return None
 
 
 def _anchored(token: Token) -> bool:

@@ -23,7 +23,7 @@ from .lexicon import MILITARY
 from .units import with_unit
 
 # Bump whenever the same text would extract differently; reindex uses it to find stale documents.
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 FIELDS: tuple[TextField, ...] = ("title", "standfirst", "body")
 # The parser's memory grows with the length of what it is given (about 2.4 GB per MB of one
 # paragraph): bodies are parsed in pieces of this size, cut at paragraph or sentence ends.
@@ -121,7 +121,7 @@ class Extractor:
             found.extend(find_figures(doc, unit.field, unit.base, unread))
         # Figure locations use the same canonical names as entities ("Aghanistan", "the US").
         context = build_context(((u.field, u.base, doc) for u, doc in parts), article.body, self._place_name,
-                                self._is_country, self.canon.is_city)
+                                self._is_country, self.canon.is_city, self._country_of_city)
         kept, figures = [], []
         for item in _with_ellipses(found[:MAX_FIGURES]):
             try:
@@ -182,6 +182,10 @@ class Extractor:
         if owner is None or not abroad:
             return fill_location(figure, context, lambda place: False, capital_of)
         return fill_location(figure, context, lambda place: self.canon.actor_country(place) == owner, capital_of)
+
+    def _country_of_city(self, name: str) -> str | None:
+        country = self.canon.country_of_city(name)
+        return country.canonical if country else None
 
     def _capital_of(self, name: str) -> str | None:
         country = self.canon.capital_of(name)

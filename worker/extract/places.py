@@ -38,7 +38,7 @@ def missed_spans(doc: Doc, canon: Canonicalizer) -> list[Span]:
             found.append(Span(doc, i, end, label=label))
         i = end
     taken = {s.start for s in found}
-    found.extend(_places_called_organisations(doc, canon, taken))
+    found.extend(_places_by_position(doc, canon, taken))
     found.extend(_untagged_places(doc, canon, owner, taken | {s.start for s in found}))
     found.extend(_known_cities(doc, canon, owner, taken | {i for s in found for i in range(s.start, s.end)}))
     dateline = _dateline(doc, taken | {s.start for s in found})
@@ -68,8 +68,8 @@ def _longest_match(doc: Doc, i: int, canon: Canonicalizer) -> tuple[int, str] | 
         alias = canon.aliases.get(key(text))
         if alias is not None and text in canon.alias_forms:
             return end, alias.label
-        if canon.place(text) is not None:
-            return end, "GPE"
+        if (place := canon.place(text)) is not None:
+            return end, "LOC" if place.label == "LOC" else "GPE"
     return None
 
 
@@ -166,20 +166,99 @@ def _dateline(doc: Doc, taken: set[int]) -> Span | None:
     return Span(doc, 0, end, label="GPE")
 
 
-def _places_called_organisations(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list[Span]:
+# Labels the small model gives little-known places: "from Gao" and "at al-Tanf" (PERSON), "at
+# El Baraf" and "the Tillabéri region" (ORG), "across the Sahel" (PRODUCT), "struck Tower 22" (LAW).
+MISLABELS = {"ORG", "PERSON", "PRODUCT", "LAW", "WORK_OF_ART", "EVENT"}
+# Words that name a site when written with a capital inside a name: "Tower 22", "Camp Blaz".
+SITE_WORDS = {"tower", "base", "airbase", "camp", "barracks", "airfield", "fort", "outpost", "garrison"}
+# A person is often "from" or "of" someone; "at", "in", "near" a person hardly ever.
+PERSON_PREPOSITIONS = (PLACE_PREPOSITIONS | {"at"}) - {"from", "of", "toward", "towards"}
+# Nouns of an administrative area named by the word before them: "the Tillabéri region".
+AREA_NOUNS = {"region", "province", "department", "district", "county", "governorate", "oblast", "prefecture",
+              "municipality", "state"}
+# Words that make a name an organisation wherever it stands: "at the Defense Ministry", "at Apple Inc".
+ORG_WORDS = {"ministry", "inc", "corp", "ltd", "llc", "group", "company", "council", "agency", "institute",
+             "bank", "party", "committee", "commission", "association", "foundation", "fund", "office",
+             "department", "university", "force", "forces", "army", "command", "union", "organization",
+             "organisation", "watch", "news", "times", "post"}
+
+
+def _places_by_position(doc: Doc, canon: Canonicalizer, taken: set[int]) -> list[Span]:
+    """Names tagged as people, organisations or products that stand where a place goes: after a
+    place preposition ("pull out from Gao", "troops at al-Tanf"), or naming an area ("the
+    Tillabéri region")."""
+    # "Joe Biden" makes a later lone "Biden" a person wherever it stands.
+    people = {t.lower_ for ent in doc.ents if ent.label_ == "PERSON" and len(ent.text.split()) > 1 for t in ent}
     out = []
     for ent in doc.ents:
-        if ent.label_ != "ORG" or len(ent) != 1 or ent.start in taken:
+        if ent.label_ not in MISLABELS or len(ent) > 3 or ent.start in taken:
             continue
-        token = ent[0]
-        if token.pos_ != "PROPN" or key(token.text) in canon.aliases or token.text.isupper():
+        root = ent.root
+        words = {t.lower_ for t in ent}
+        # "struck Tower 22", "Air Base 201", "Camp Lemonnier": a named site, whatever its label.
+        if ent.label_ != "PERSON" and words & SITE_WORDS and any(t.text[:1].isupper() and t.lower_ in SITE_WORDS for t in ent):
+            out.append(Span(doc, ent.start + (ent[0].lower_ == "the"), ent.end, label="FAC"))
             continue
-        if token.dep_ != "pobj" or token.head.head.lower_ == "according":
+        # "the Artibonite department", "Kursk Oblast": the area noun came inside the name (a
+        # capitalised "Department" or "State" is a government's: "the State Department").
+        last = ent[-1]
+        if len(ent) > 1 and last.lower_ in AREA_NOUNS and ent.label_ != "PERSON" and \
+                (last.text.islower() or last.lower_ not in ("state", "department")):
+            # "the Artibonite department" is Artibonite; "Donetsk Oblast" keeps its name.
+            start = ent.start + (ent[0].lower_ == "the")
+            end = ent.end - 1 if last.text.islower() else ent.end
+            if start < end:
+                out.append(Span(doc, start, end, label="GPE"))
             continue
-        # "in Goma"; "a strike on Kharkiv" (a city the gazetteer knows, after any preposition)
-        if token.head.lower_ in PLACE_PREPOSITIONS or key(token.text) in canon.cities:
+        if root.pos_ != "PROPN" or key(ent.text) in canon.aliases or ent.text.isupper() or words & ORG_WORDS:
+            continue
+        if ent.label_ == "PERSON" and (len(ent.text.split()) > 1 or root.lower_ in people or _titled(ent)):
+            continue
+        if root.dep_ == "compound" and root.head.lemma_.lower() in AREA_NOUNS and root.head.i == ent.end:
             out.append(Span(doc, ent.start, ent.end, label="GPE"))
+            continue
+        prep = root.head
+        if root.dep_ == "pobj" and _a_place_preposition(prep, ent.label_ == "PERSON"):
+            out.append(Span(doc, ent.start, ent.end, label="GPE"))
+        elif root.dep_ == "conj" and out and out[-1].root == root.head:
+            out.append(Span(doc, ent.start, ent.end, label="GPE"))  # "at Gossi and Ménaka"
+        elif root.dep_ == "pobj" and prep.lower_ != "at" and ent.label_ == "ORG" and len(ent) == 1 \
+                and key(ent.text) in canon.cities:
+            out.append(Span(doc, ent.start, ent.end, label="GPE"))  # "a strike on Kharkiv"
     return out
+
+
+def _a_place_preposition(prep, person: bool) -> bool:
+    """"in", "near", "across" name a place; "at" one where troops are or something happened
+    ("the garrison at al-Tanf", "killed at Tapa"; not "met him at Google"); "from" one that
+    forces move from ("pull out from Gao"; not "a call from Biden")."""
+    word, head = prep.lower_, prep.head.lemma_.lower()
+    if head == "according":
+        return False
+    # The lemmatiser makes "bases" "basis": the word as written counts too.
+    heads = {head, prep.head.lower_.removesuffix("s")}
+    if word == "at":
+        return bool(heads & (AT_HEADS | MOVING_FROM))
+    if word == "from":
+        return bool(heads & MOVING_FROM) or not person
+    return word in (PERSON_PREPOSITIONS if person else PLACE_PREPOSITIONS - {"of"})
+
+
+AT_HEADS = SITE_NOUNS | TARGET_VERBS | {"garrison", "battlegroup", "troop", "soldier", "force", "personnel", "marine",
+                         "station", "deploy", "stationed", "kill", "die", "wound", "injure", "attack", "strike",
+                         "land", "arrive", "crash", "remain", "stay", "post", "house", "ambush", "bombing", "blast",
+                         "explosion", "shooting", "fighting", "clash", "fight", "outpost", "facility", "headquarters"}
+MOVING_FROM = {"pull", "withdraw", "move", "fly", "redeploy", "relocate", "transfer", "evacuate", "flee", "leave",
+               "return", "depart", "drive", "expel", "oust", "troop", "soldier", "force", "withdrawal", "exit"}
+
+
+def _titled(ent: Span) -> bool:
+    """"Mr Gao", "President Tapa": a title before the name makes it a person's."""
+    return ent.start > 0 and ent.doc[ent.start - 1].text.rstrip(".").lower() in PERSON_TITLES
+
+
+PERSON_TITLES = {"mr", "mrs", "ms", "dr", "president", "minister", "gen", "general", "col", "colonel", "sen",
+                 "senator", "gov", "governor", "sgt", "capt", "captain", "lt", "maj", "adm", "prof", "judge"}
 
 
 # Units tagged as places: "45 Commando", "the 1st Battalion", "2nd Cavalry Regiment".

@@ -41,6 +41,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
         published_from=published_from,
         language=detect_language(f"{layout.title}\n{layout.body}"),
         authors=layout.authors,
+        fetched_at=raw.fetched_at,
         content_hash=digest,
         simhash=simhash(layout.body),
     )

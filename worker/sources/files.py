@@ -18,6 +18,7 @@ from .decode import decode_text
 from .html import read_html
 from .local import read_regular
 from .metadata import Overrides, read_sidecar, sidecar_path
+from .warc_records import is_warc
 
 TEXT_EXTENSIONS = {".txt", ".text"}
 HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
@@ -61,7 +62,7 @@ def _is_article_file(path: Path, folder: Path) -> bool:
     hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
     return (
         not hidden
-        and path.suffix.lower() in SUPPORTED_EXTENSIONS
+        and (path.suffix.lower() in SUPPORTED_EXTENSIONS or is_warc(path.name))
         and not path.name.endswith(SIDECAR_SUFFIX)
         and path.is_file()
     )
@@ -96,6 +97,10 @@ def read_file(
     """
     wanted = records if records is not None else range(sys.maxsize)
     origin = str(path)
+    if is_warc(path.name):  # a gigabyte of crawl is streamed record by record, never read whole here
+        yield Failure(origin=origin, stage="read", reason=(
+            "a WARC file: `newsworker ingest` reads it record by record (worker.sources.warc), not as one document"))
+        return
     try:
         data = read_regular(path, roots, max_bytes, "NEWSWORKER_MAX_FILE_BYTES", settle_seconds)
         meta = _Provenance(overrides, read_sidecar(path, roots, max_bytes))

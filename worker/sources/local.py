@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import InputError, OutsideRootsError
 
@@ -49,6 +51,27 @@ def read_regular(path: Path, roots: Sequence[Path], max_bytes: int, limit_name: 
     written: refused, so a half-written file is never stored as an article.
     """
     origin = str(path)
+    with open_regular(path, roots, settle_seconds) as handle:
+        info = os.fstat(handle.fileno())
+        if info.st_size > max_bytes:
+            raise InputError(origin, f"file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit ({limit_name})")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(origin, f"cannot read: {exc.strerror or exc}") from None
+        after = os.fstat(handle.fileno())
+        if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+            raise InputError(origin, "changed while it was read, still being written: ingest it again when it is complete")
+    if len(data) > max_bytes:  # grew while we read
+        raise InputError(origin, f"file is over the {max_bytes:,}-byte limit ({limit_name})")
+    return data
+
+
+@contextmanager
+def open_regular(path: Path, roots: Sequence[Path], settle_seconds: float = 0.0) -> Iterator[BinaryIO]:
+    """The regular file at ``path`` (under ``roots``) open for reading, for a reader that
+    streams it (a WARC file of a gigabyte) instead of taking its bytes at once."""
+    origin = str(path)
     real = inside(path, roots)
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path was
@@ -68,21 +91,10 @@ def read_regular(path: Path, roots: Sequence[Path], max_bytes: int, limit_name: 
             raise InputError(origin, "is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
             raise InputError(origin, f"not a regular file ({_kind(info.st_mode)}): only regular files are read")
-        if info.st_size > max_bytes:
-            raise InputError(origin, f"file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit ({limit_name})")
         if settle_seconds and time.time() - info.st_mtime < settle_seconds:
             raise InputError(origin, f"modified less than {settle_seconds:g} s ago, still being written: ingest it again "
                                      "when it is complete (NEWSWORKER_SETTLE_SECONDS)")
-        try:
-            data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise InputError(origin, f"cannot read: {exc.strerror or exc}") from None
-        after = os.fstat(handle.fileno())
-        if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
-            raise InputError(origin, "changed while it was read, still being written: ingest it again when it is complete")
-    if len(data) > max_bytes:  # grew while we read
-        raise InputError(origin, f"file is over the {max_bytes:,}-byte limit ({limit_name})")
-    return data
+        yield handle
 
 
 def _kind(mode: int) -> str:
