@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     app.conf.task_queues = [Queue(settings.queue), Queue(settings.reindex_queue_name)]
     app.conf.beat_schedule = {
         "poll-due-feeds": {"task": "newsworker.poll_due_feeds", "schedule": settings.feeds.beat_seconds},
+        "poll-due-sitemaps": {"task": "newsworker.poll_due_sitemaps", "schedule": settings.feeds.beat_seconds},
     }
     runtime = Runtime(settings)
     app.newsworker_runtime = runtime  # type: ignore[attr-defined]
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Celery:
     import worker.warc_tasks  # noqa: F401
 
     runtime.queue_sink = worker.tasks.QueueSink(app)
+    runtime.queue_pages = worker.tasks.QueuePages(app)
     tasklog.connect()
     logjson.connect_worker(settings)
 

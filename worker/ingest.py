@@ -16,6 +16,9 @@ from .errors import InputError, StoreError, TransientStoreError
 from .extract import Extractor
 from .models import Article, BatchReport, Failure, IndexOutcome, RawDocument, Skipped
 from .normalize import normalize
+from .pages.fetch import PageReader, read_pages
+from .pages.ledger import PageLedger
+from .pages.requests import PageRequest
 from .sources.files import read_file
 from .sources.metadata import Overrides
 from .store import ArticleStore
@@ -62,6 +65,31 @@ def ingest_files(
             piece = positions[start : start + batch_size]
             hand_off(path, piece[0], piece[-1] + 1)
     return report
+
+
+def ingest_pages(
+    requests: Sequence[PageRequest], reader: PageReader, store: ArticleStore, extractor: Extractor,
+    overrides: Overrides, *, ledger: PageLedger | None = None, batch_size: int = DOCUMENTS_PER_BATCH,
+) -> BatchReport:
+    """Fetch and index the pages of ``requests``; each failure names its URL. ``overrides`` fill
+    what a page does not say; with ``ledger``, the requests' claims are settled after indexing."""
+    retry_later: list[PageRequest] = []
+    documents = (overrides.apply(d) if isinstance(d, RawDocument) else d for d in read_pages(requests, reader, retry_later))
+    report = ingest_documents(documents, store, extractor, batch_size)
+    if ledger is not None:
+        ledger.settle(requests, retry_later)
+    return report
+
+
+class IndexPagesHere:
+    """A sitemap poll's pages fetched and indexed in this process (no broker), claims settled."""
+
+    def __init__(self, reader: PageReader, store: ArticleStore, extractor: Extractor, ledger: PageLedger, batch_size: int):
+        self.reader, self.store, self.extractor, self.ledger, self.batch_size = reader, store, extractor, ledger, batch_size
+
+    def __call__(self, requests: list[PageRequest]) -> BatchReport:
+        return ingest_pages(requests, self.reader, self.store, self.extractor, Overrides(), ledger=self.ledger,
+                            batch_size=self.batch_size)
 
 
 def _positions(items: Iterable[RawDocument | Failure], records: range | None) -> Iterable[tuple[int, RawDocument | Failure]]:

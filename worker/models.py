@@ -71,6 +71,9 @@ class RawDocument(Contract):
     title: str | None = None
     standfirst: str | None = None
     url: str | None = None
+    # The page's own <link rel="canonical"> (fetched pages): the article's name, where ``url`` is
+    # where it was read. Empty: ``url`` is canonical.
+    canonical_url: str | None = None
     source: str | None = None
     feed_url: str | None = None
     entry_id: str | None = Field(default=None, description="a feed item's id (guid) in its feed")

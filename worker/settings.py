@@ -22,6 +22,7 @@ DEFAULT_CONFIG_DIR = packaged("config")
 DEFAULT_KIBANA_OBJECTS = packaged("kibana", "saved_objects.ndjson")
 # The user's own feed registry, relative to the working folder (or in NEWSWORKER_DATA_DIR).
 DEFAULT_FEED_REGISTRY = Path("config/feeds.toml")
+DEFAULT_SITEMAP_REGISTRY = Path("config/sitemaps.toml")
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "memory")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 DEFAULT_LOCK_URL = "redis://127.0.0.1:6379/0"
@@ -110,6 +111,37 @@ class FeedSettings(BaseModel):
     feeds_per_task: int = Field(default=20, ge=1, le=1000)
 
 
+class RobotsSettings(BaseModel):
+    """robots.txt for every page fetch that is not a feed (``NEWSWORKER_ROBOTS__*``)."""
+
+    # How long a host's robots.txt is trusted (RFC 9309: no more than a day).
+    cache_seconds: int = Field(default=24 * 3600, ge=60, le=24 * 3600)
+    # A robots.txt that could not be read (5xx, network) means "disallow all" for this long.
+    error_cache_seconds: int = Field(default=600, ge=1, le=24 * 3600)
+    # A larger Crawl-delay is not followed half-way: the site's pages are refused, named.
+    max_crawl_delay: float = Field(default=60.0, ge=0, le=3600)
+    # A page whose host is booked further ahead than this (many workers, one slow host) fails
+    # as transient instead of holding its worker.
+    max_wait_seconds: float = Field(default=120.0, ge=0, le=3600)
+
+
+class PageSettings(BaseModel):
+    """Article URLs (``NEWSWORKER_PAGES__*``)."""
+
+    # URLs per ingest_urls task with a broker (each page has its own deadline; see FETCH).
+    urls_per_task: int = Field(default=20, ge=1, le=1000)
+
+
+class SitemapSettings(BaseModel):
+    """Sitemap polling (``NEWSWORKER_SITEMAPS__*``)."""
+
+    # Empty: config/sitemaps.toml in the working folder, or sitemaps.toml in NEWSWORKER_DATA_DIR.
+    registry: Path | None = None
+    default_interval_minutes: int = Field(default=60, ge=1)
+    # New or changed <url>s fetched per poll, newest first; the rest wait for the next poll.
+    max_urls_per_poll: int = Field(default=200, ge=1, le=100_000)
+    # Child sitemaps read per poll of an index (or of a robots.txt's Sitemap: lines).
+    max_children: int = Field(default=50, ge=1, le=50_000)
 class WarcSettings(BaseModel):
     """Reading WARC files, e.g. CommonCrawl's CC-NEWS (``NEWSWORKER_WARC__*``)."""
 
@@ -185,6 +217,9 @@ class Settings(BaseSettings):
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
     kibana: KibanaSettings = KibanaSettings()
+    robots: RobotsSettings = RobotsSettings()
+    pages: PageSettings = PageSettings()
+    sitemaps: SitemapSettings = SitemapSettings()
     warc: WarcSettings = WarcSettings()
 
     @field_validator("broker_url", "result_backend")
@@ -212,10 +247,11 @@ class Settings(BaseSettings):
             self.sqlite_path = self.data_dir / "newsworker.db"
         if not self.inbox_dirs:
             self.inbox_dirs = [self.data_dir / "inbox"]
-        if self.feeds.registry is None:
-            # Never beside the package: a wheel's site-packages is nobody's to write.
-            explicit = "data_dir" in self.model_fields_set
-            self.feeds.registry = self.data_dir / "feeds.toml" if explicit else DEFAULT_FEED_REGISTRY
+        # Never beside the package: a wheel's site-packages is nobody's to write.
+        explicit = "data_dir" in self.model_fields_set
+        for group, default in ((self.feeds, DEFAULT_FEED_REGISTRY), (self.sitemaps, DEFAULT_SITEMAP_REGISTRY)):
+            if group.registry is None:
+                group.registry = self.data_dir / default.name if explicit else default
         return self
 
     @model_validator(mode="after")

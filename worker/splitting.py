@@ -53,6 +53,19 @@ def split_items(task, runtime, documents: list, claimed: list[list[str]], delive
     return report
 
 
+def split_requests(task, runtime, requests: list, overrides: dict | None, deliveries: int) -> BatchReport:
+    """The same for a chunk of page URLs: halves as new tasks; a lone page parked, its claims
+    done (the dead letter replays it)."""
+    if len(requests) > 1:
+        return _send(task, [([[r.model_dump(mode="json") for r in half], overrides], {}) for half in halves(requests)],
+                     deliveries)
+    if not requests:
+        return BatchReport()
+    report = _parked(task, runtime, requests[0].url, deliveries)
+    runtime.feed_states.complete_many([r.keys for r in requests if r.keys])
+    return report
+
+
 def _send(task, pieces: list[tuple[list, dict]], deliveries: int) -> BatchReport:
     """Each piece (args, kwargs) as a new task of the same name; ids follow from this task's, so a
     split redelivered sends the same ids again."""

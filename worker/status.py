@@ -132,6 +132,8 @@ class Status(BaseModel):
     store: StoreStats | None = None
     store_error: str | None = None
     feeds: FeedsStatus
+    # Registered sitemaps, judged as feeds are (their ``feeds`` list holds the sitemaps).
+    sitemaps: FeedsStatus = FeedsStatus()
     last_errors: list[ErrorEntry] = []
     task_errors_error: str | None = None
     dead_letters: int | None = None

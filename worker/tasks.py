@@ -20,6 +20,7 @@ from .errors import ReindexBusyError, TransientStoreError
 from .ingest import ingest_files
 from .parking import index_or_park, retry_store
 from .settings import RETRY_DELAY_MAX
+from .pages.requests import PageRequest
 from .sources.metadata import Overrides
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,32 @@ def _hand_off(task, overrides: dict | None, handed: list[str], path: Path, first
     handed.append(task_id)
 
 
+INGEST_URLS = "newsworker.ingest_urls"
+
+
+@shared_task(bind=True, name=INGEST_URLS, acks_late=True, reject_on_worker_lost=True)
+def ingest_urls(self, requests: list, overrides: dict | None = None) -> dict:
+    """Fetch (robots.txt kept), read and index the pages of ``requests`` (PageRequests as JSON,
+    or bare URLs); returns a BatchReport as JSON. Their ledger claims, if any (sitemap polls),
+    are settled once the batch is indexed."""
+    from .celery_app import runtime_of
+    from .ingest import ingest_pages
+    from .pages.ledger import PageLedger
+
+    runtime = runtime_of(self.app)
+    pages = [PageRequest(url=r) if isinstance(r, str) else PageRequest.model_validate(r) for r in requests]
+    with _delivery(self, runtime) as delivery:
+        if delivery > runtime.settings.max_deliveries:
+            return splitting.split_requests(self, runtime, pages, overrides, delivery).model_dump(mode="json")
+        ledger = PageLedger(runtime.feed_states) if any(p.keys for p in pages) else None
+        report = index_or_park(self, runtime, [p.url for p in pages], lambda: ingest_pages(
+            pages, runtime.pages, runtime.store, runtime.extractor, Overrides(**(overrides or {})), ledger=ledger,
+            batch_size=runtime.settings.documents_per_task))
+    log.info("ingest_urls task=%s urls=%d indexed=%d duplicates=%d failed=%d", self.request.id, len(pages),
+             len(report.indexed), len(report.duplicates), len(report.failed))
+    return report.model_dump(mode="json")
+
+
 POLL_FEED = "newsworker.poll_feed"
 POLL_FEEDS = "newsworker.poll_feeds"
 POLL_DUE_FEEDS = "newsworker.poll_due_feeds"
@@ -151,16 +178,11 @@ def _poll_or_retry(task, runtime, url: str):
 @shared_task(bind=True, name=POLL_DUE_FEEDS, acks_late=True, reject_on_worker_lost=True)
 def poll_due_feeds(self) -> list[str]:
     """Fan out poll_feeds chunks for the due feeds (run by beat); returns the URLs enqueued."""
-    from datetime import timedelta
-
     from .celery_app import runtime_of
-    from .models import utc_now
 
     runtime = runtime_of(self.app)
     feeds = runtime.registry.feeds()
-    now = utc_now()
-    hold = {f.url: now + timedelta(minutes=f.interval_minutes) for f in feeds}
-    due = runtime.feed_states.reserve_due([f.url for f in feeds], now, hold)
+    due = _reserve_due(runtime, feeds)
     size = runtime.settings.feeds.feeds_per_task
     chunk_task = self.app.tasks[POLL_FEEDS]
     for chunk in (due[i : i + size] for i in range(0, len(due), size)):
@@ -168,6 +190,72 @@ def poll_due_feeds(self) -> list[str]:
         chunk_task.apply(args=[chunk]) if runtime.settings.eager else chunk_task.apply_async(args=[chunk])
     log.info("poll_due_feeds task=%s feeds=%d due=%d", self.request.id, len(feeds), len(due))
     return due
+
+
+POLL_SITEMAP = "newsworker.poll_sitemap"
+POLL_DUE_SITEMAPS = "newsworker.poll_due_sitemaps"
+
+
+@shared_task(bind=True, name=POLL_SITEMAP, acks_late=True, reject_on_worker_lost=True)
+def poll_sitemap(self, url: str) -> dict:
+    """Poll one registered sitemap; its new or changed pages go to ingest_urls tasks (in process:
+    fetched and indexed here). Returns a SitemapPollReport."""
+    from .celery_app import runtime_of
+    from .sitemaps.poll import SitemapPollReport
+
+    runtime = runtime_of(self.app)
+    config = runtime.sitemap_registry.get(url)
+    if config is None:
+        return SitemapPollReport(sitemap_url=url, status="error", error="not in the sitemap registry (removed?)").model_dump(mode="json")
+    try:
+        report = runtime.sitemap_poller.poll(config)
+    except TransientStoreError as exc:
+        raise retry_store(self, runtime, exc)
+    log.info("poll_sitemap task=%s sitemap=%s status=%s urls=%d new=%d deferred=%d", self.request.id, url, report.status,
+             report.urls, report.new_urls, report.deferred)
+    if report.transient and not self.request.is_eager and self.request.retries < runtime.settings.feeds.poll_max_retries:
+        raise self.retry(countdown=min(POLL_RETRY_BASE * 2 ** self.request.retries, RETRY_DELAY_MAX))
+    return report.model_dump(mode="json")
+
+
+@shared_task(bind=True, name=POLL_DUE_SITEMAPS, acks_late=True, reject_on_worker_lost=True)
+def poll_due_sitemaps(self) -> list[str]:
+    """Send a poll_sitemap task for each due sitemap (run by beat); returns the URLs sent."""
+    from .celery_app import runtime_of
+
+    runtime = runtime_of(self.app)
+    sitemaps = runtime.sitemap_registry.feeds()
+    due = _reserve_due(runtime, sitemaps)
+    task = self.app.tasks[POLL_SITEMAP]
+    for url in due:
+        task.apply(args=[url]) if runtime.settings.eager else task.apply_async(args=[url])
+    log.info("poll_due_sitemaps task=%s sitemaps=%d due=%d", self.request.id, len(sitemaps), len(due))
+    return due
+
+
+class QueuePages:
+    """A sitemap poll's pages to the workers, as ingest_urls tasks; the report is empty (queued)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, requests):
+        from .models import BatchReport
+
+        self.app.tasks[INGEST_URLS].apply_async(args=[[r.model_dump(mode="json") for r in requests]])
+        return BatchReport()
+
+
+def _reserve_due(runtime, entries) -> list[str]:
+    """The URLs of the registered feeds (or sitemaps) due now, each held until its next interval
+    so a second beat tick does not send it again while its poll is queued."""
+    from datetime import timedelta
+
+    from .models import utc_now
+
+    now = utc_now()
+    hold = {e.url: now + timedelta(minutes=e.interval_minutes) for e in entries}
+    return runtime.feed_states.reserve_due([e.url for e in entries], now, hold)
 
 
 INGEST_FEED_ITEMS = "newsworker.ingest_feed_items"

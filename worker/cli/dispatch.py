@@ -15,15 +15,19 @@ from ..tasks import INGEST_PATHS
 
 def chunks(files: Sequence[Path], size: int) -> list[list[str]]:
     """Files as absolute paths in chunks of ``size``: one task each."""
-    absolute = [str(f.resolve()) for f in files]
-    return [absolute[i : i + size] for i in range(0, len(absolute), size)]
+    return in_chunks([str(f.resolve()) for f in files], size)
+
+
+def in_chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    """``items`` (absolute paths, URLs) in chunks of ``size``: one task each."""
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 def run_in_process(
-    app: Celery, batches: list[list[str]], overrides: dict, on_batch: Callable[[int], None]
+    app: Celery, batches: list[list[str]], overrides: dict, on_batch: Callable[[int], None], task_name: str = INGEST_PATHS,
 ) -> BatchReport:
-    """The same task code, applied here; ``on_batch`` is told how many files each batch had."""
-    task = app.tasks[INGEST_PATHS]
+    """The same task code, applied here; ``on_batch`` is told how many files (or URLs) each batch had."""
+    task = app.tasks[task_name]
     report = BatchReport()
     for batch in batches:
         report = report.merge(BatchReport.model_validate(run_here(task, [batch, overrides])))
@@ -38,8 +42,8 @@ def check_broker(app: Celery) -> None:
         connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
 
 
-def enqueue(app: Celery, batches: list[list[str]], overrides: dict) -> list[AsyncResult]:
-    task = app.tasks[INGEST_PATHS]
+def enqueue(app: Celery, batches: list[list[str]], overrides: dict, task_name: str = INGEST_PATHS) -> list[AsyncResult]:
+    task = app.tasks[task_name]
     return [task.apply_async(args=[batch, overrides]) for batch in batches]
 
 

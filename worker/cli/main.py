@@ -19,6 +19,7 @@ from ..models import Article, BatchReport, Failure, SearchQuery
 from ..sources.files import expand_paths, named_roots, read_file
 from ..sources.local import inside
 from ..sources.metadata import Overrides
+from ..tasks import INGEST_URLS
 from . import dispatch, render, warcs as warc_files
 from .common import Context, emit_json, guard, pass_context
 from .deadletters import dead_letters
@@ -29,6 +30,8 @@ from .kibana import kibana
 from .filters import parse_day, parse_figure
 from .probe import collect_status, workers_on_queues
 from .reindex import reindex
+from .sitemaps import sitemaps
+from .urls import enqueued_line, gather, split_targets
 
 # Show a progress bar when an ingest has more files than this.
 PROGRESS_ABOVE = 5
@@ -55,7 +58,9 @@ def cli(ctx: Context, verbose: int) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("targets", nargs=-1, metavar="PATH|URL...")
+@click.option("--urls", "url_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="File of article URLs, one per line (blank lines and # comments ignored).")
 @click.option("--source", help="Outlet name for documents that do not say (a sidecar FILE.meta.json overrides).")
 @click.option("--published", help="Publication date for documents that do not say, e.g. 2021-01-15.")
 @click.option("--url", help="Article URL, for a single file.")
@@ -69,15 +74,23 @@ def cli(ctx: Context, verbose: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_context
 @guard
-def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, timeout, worker_grace, domains, since,
-           as_json) -> None:
-    """Ingest files and folders: .txt, .html, .json, .ndjson, .warc, .warc.gz (folders recursively).
+def ingest(ctx: Context, targets: tuple[str, ...], url_file: Path | None, source, published, url, wait, timeout,
+           worker_grace, domains, since, as_json) -> None:
+    """Ingest files and folders (.txt, .html, .json, .ndjson, .warc, .warc.gz; folders
+    recursively) and article pages by URL (http:// or https:// arguments, or --urls FILE).
 
     A WARC file (e.g. CommonCrawl's CC-NEWS) is streamed: each HTML page of status 200 becomes
-    an article; other records are skipped and counted by reason. Prints how many documents
-    were indexed, were already present, skipped or failed (with the reason for each). Exits
+    an article; other records are skipped and counted by reason. An article URL is fetched
+    with the feed fetcher's limits and private-address guard, robots.txt and its Crawl-delay
+    kept; main text and metadata by trafilatura; the URL after redirects is kept as provenance
+    and the page's canonical URL names the article. Prints how many documents were indexed,
+    were already present, skipped or failed (with the reason for each, a URL's too). Exits
     non-zero only when nothing at all could be ingested.
     """
+    if not targets and not url_file:
+        raise click.UsageError("give paths or URLs to ingest, or --urls FILE")
+    paths, url_arguments = split_targets(targets)
+    urls, refused = gather(url_arguments, url_file)
     settings = ctx.settings
     if settings.eager:
         settings = settings.reading_also(named_roots(paths))
@@ -91,23 +104,29 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
     overrides = Overrides(source=source, published=published, url=url).model_dump(exclude_defaults=True)
     app = create_app(settings)
     batches = dispatch.chunks(files, settings.files_per_task)
+    url_batches = dispatch.in_chunks(urls, settings.pages.urls_per_task)
+    if refused:
+        ctx.runtime.store.record_failures(refused)  # as a batch records its own failures
+    missing = missing + refused
     report = BatchReport(failed=missing)
     if settings.eager:
         click.echo(f"Running in process: no broker configured (NEWSWORKER_BROKER_URL); store {settings.store}.", err=True)
-        with _progress(len(files), "Ingesting") as advance:
+        with _progress(len(files) + len(urls), "Ingesting") as advance:
             report = report.merge(dispatch.run_in_process(app, batches, overrides, advance))
+            report = report.merge(dispatch.run_in_process(app, url_batches, overrides, advance, INGEST_URLS))
         report = report.merge(warc_files.run_in_process(app, warcs, filters)) if warcs else report
     else:
         try:
             dispatch.check_broker(app)
-            results = dispatch.enqueue(app, batches, overrides)
+            results = dispatch.enqueue(app, batches, overrides) + dispatch.enqueue(app, url_batches, overrides, INGEST_URLS)
             results += warc_files.enqueue(app, warcs, filters)
         except (KombuOperationalError, OSError) as exc:
             raise click.ClickException(
                 f"cannot reach the broker ({ctx.mode()}): {exc}; start it, or unset NEWSWORKER_BROKER_URL to run in process"
             ) from None
         files += warcs
-        click.echo(f"Enqueued {len(files)} files in {len(results)} tasks on {ctx.mode()}.", err=True)
+        click.echo(enqueued_line(len(files), len(urls), len(results), ctx.mode()), err=True)
+        batches = batches + url_batches
         if not wait:
             _finish_enqueued(results, missing, as_json)
             return
@@ -121,7 +140,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], source, published, url, wait, 
             with warc_files.tasks_bar(len(results)) as (advance, grow):
                 report = report.merge(dispatch.collect(results, timeout, advance, [1] * len(results), on_handed=grow))
         else:
-            with _progress(len(files), "Waiting for workers") as advance:
+            with _progress(len(files) + len(urls), "Waiting for workers") as advance:
                 report = report.merge(dispatch.collect(results, timeout, advance, [len(b) for b in batches]))
     if as_json:
         emit_json(report.model_dump(mode="json"))
@@ -301,6 +320,7 @@ cli.add_command(es)
 cli.add_command(events)
 cli.add_command(show_event)
 cli.add_command(feeds)
+cli.add_command(sitemaps)
 cli.add_command(reindex)
 cli.add_command(kibana)
 cli.add_command(dead_letters)

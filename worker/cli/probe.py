@@ -118,7 +118,8 @@ def collect_status(settings: Settings, runtime: Runtime, app_factory: Callable[[
         store = runtime.store.stats()
     except StoreError as exc:
         store_error = str(exc)
-    feeds = _feeds(runtime)
+    feeds = _feeds(runtime, runtime.registry)
+    sitemaps = _feeds(runtime, runtime.sitemap_registry)
     tasks, tasks_error = ([], None) if settings.eager else recent_task_errors(settings)
     broker = None if settings.eager else broker_status(app_factory(settings), settings)
     return Status(
@@ -129,7 +130,8 @@ def collect_status(settings: Settings, runtime: Runtime, app_factory: Callable[[
         store=store,
         store_error=store_error,
         feeds=feeds,
-        last_errors=last_errors(tasks, store.recent_failures if store else [], feeds.feeds),
+        sitemaps=sitemaps,
+        last_errors=last_errors(tasks, store.recent_failures if store else [], [*feeds.feeds, *sitemaps.feeds]),
         task_errors_error=tasks_error,
         **_dead_letters(settings),
         **_reindex(settings),
@@ -181,8 +183,9 @@ def _reindex(settings: Settings) -> dict:
         client.close()
 
 
-def _feeds(runtime: Runtime) -> FeedsStatus:
+def _feeds(runtime: Runtime, registry) -> FeedsStatus:
+    """The health of a registry's feeds (or sitemaps)."""
     try:
-        return feeds_status(runtime.registry.feeds(), runtime.feed_states.all(), utc_now())
+        return feeds_status(registry.feeds(), runtime.feed_states.all(), utc_now())
     except (NewsworkerError, sqlite3.Error) as exc:
         return FeedsStatus(error=str(exc))

@@ -127,6 +127,8 @@ def status(mode: str, report: Status, listed_feeds: int = 10) -> str:
     lines.append(f"extractor:   version {report.extractor_version}, spaCy model {report.spacy_model}")
     lines.append(_reindex_line(report))
     lines += _feed_lines(report.feeds, listed_feeds)
+    if report.sitemaps.total or report.sitemaps.error:
+        lines += _feed_lines(report.sitemaps, listed_feeds, "sitemaps")
     if report.task_errors_error:
         lines.append(f"task errors: unknown ({report.task_errors_error})")
     if report.dead_letters_error:
@@ -169,18 +171,19 @@ def _reindex_line(report: Status) -> str:
     return f"reindex:     {run.progress.describe()} ({started}, coordinated by {run.coordinator})"
 
 
-def _feed_lines(feeds: FeedsStatus, listed: int) -> list[str]:
+def _feed_lines(feeds: FeedsStatus, listed: int, kind: str = "feeds") -> list[str]:
+    label = f"{kind}:".ljust(13)
     if feeds.error:
-        return [f"feeds:       unknown ({feeds.error})"]
+        return [f"{label}unknown ({feeds.error})"]
     if not feeds.total:
-        return ["feeds:       none registered"]
+        return [f"{label}none registered"]
     counts = ", ".join(f"{n} {health.replace('_', ' ')}" for health, n in feeds.by_health.items())
-    lines = [f"feeds:       {feeds.total} ({counts})"]
+    lines = [f"{label}{feeds.total} ({counts})"]
     unwell = [f for f in feeds.feeds if f.health != "ok"]
     for feed in unwell[:listed]:
         lines.append(f"  {feed.health.replace('_', ' '):<12} {feed.url}  {_feed_detail(feed)}")
     if len(unwell) > listed:
-        lines.append(f"  ... and {len(unwell) - listed} more (newsworker feeds list)")
+        lines.append(f"  ... and {len(unwell) - listed} more (newsworker {kind} list)")
     return lines
 
 

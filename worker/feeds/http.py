@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
@@ -78,10 +78,12 @@ class Fetcher:
 
     def get(
         self, url: str, etag: str | None = None, last_modified: str | None = None, accept: str = FEED_ACCEPT,
-        *, allow_file: bool = False,
+        *, allow_file: bool = False, before_hop: Callable[[str], None] | None = None,
     ) -> FetchResult:
         """``allow_file``: only for a URL the operator typed (a registered feed); a URL learned
-        from the network (a discovered feed, an item link, a redirect) is never read from disk."""
+        from the network (a discovered feed, an item link, a redirect) is never read from disk.
+        ``before_hop``: called with every URL of the redirect chain before it is requested
+        (robots.txt for pages); it raises to stop the fetch."""
         if urlsplit(url).scheme == "file":
             if not allow_file:
                 raise FetchError(url, "a file: URL found on the network is never read (only http and https)")
@@ -96,6 +98,8 @@ class Fetcher:
             current, permanent = url, True
             for _hop in range(self.settings.max_redirects + 1):
                 check_scheme(current)  # addresses are checked as each connection is opened
+                if before_hop is not None:
+                    before_hop(current)
                 response = self._send(current, headers)
                 if response.status_code in REDIRECTS and "location" in response.headers:
                     _drain(response)

@@ -22,13 +22,14 @@ from ..extract import Extractor
 from ..ingest import ingest_documents
 from ..models import BatchReport, Failure, RawDocument, utc_now
 from ..normalize.identity import content_hash, item_url
+from ..pages.fetch import PageReader
+from ..pages.ledger import PageLedger
+from ..pages.requests import PageRequest
 from ..settings import FeedSettings
-from ..sources.decode import decode_text
-from ..sources.html import html_to_document
 from ..store import ArticleStore
 from . import schedule
 from .errors import FeedParseError, FetchError
-from .http import PAGE_ACCEPT, Fetcher
+from .http import Fetcher
 from .parse import FeedItem, ParsedFeed, parse_feed
 from .prefilter import drop_seen, id_key, link_key
 from . import skips
@@ -87,6 +88,10 @@ def index_items(documents: list[RawDocument | Failure], claimed: list[list[str]]
     """
     report = ingest_documents(documents, store, extractor)
     states.complete_many(claimed)
+    for feed_url in {d.feed_url for d in documents if isinstance(d, RawDocument) and d.feed_url}:
+        # Known by URL from now on: a sitemap listing the same page does not fetch it again.
+        PageLedger(states).note_seen([d.url for d in documents if isinstance(d, RawDocument) and d.feed_url == feed_url],
+                                     feed_url)
     return report
 
 
@@ -101,6 +106,9 @@ class FeedPoller:
     # New items per sink call (NEWSWORKER_DOCUMENTS_PER_TASK): a poll of 10,000 new items is
     # 100 bounded batches, each marked done in the ledger when it is indexed.
     batch_size: int = 100
+    # Article pages of full_article feeds, read as `ingest URL` reads them (robots.txt kept);
+    # the feed itself is not a page.
+    pages: PageReader | None = None
 
     def poll(self, feed: FeedConfig, now: datetime | None = None) -> PollReport:
         now = now or utc_now()
@@ -221,11 +229,9 @@ class FeedPoller:
     def _full_text(self, link: str) -> str:
         if urlsplit(link).scheme not in ("http", "https"):
             raise FetchError(link, "only http and https article pages are fetched")
-        result = self.fetcher.get(link, accept=PAGE_ACCEPT)
-        if result.status != 200:
-            raise FetchError(link, f"HTTP {result.status}", status=result.status)
-        page = html_to_document(link, decode_text(link, result.content, html=True), url=result.final_url)
-        return page.text
+        if self.pages is None:
+            raise FetchError(link, "no page reader configured: article pages are not fetched")
+        return self.pages.read(PageRequest(url=link)).text
 
 
 def _without_text(feed: FeedConfig, item: FeedItem) -> str:

@@ -38,11 +38,18 @@ class FeedConfig(BaseModel):
 
 
 class Registry:
+    """A TOML file of sources polled on a schedule: ``[[feeds]]`` tables of FeedConfig by default;
+    the sitemap registry is the same file format with its own table name, model and header."""
+
+    table = "feeds"
+    model: type[BaseModel] = FeedConfig
+    header = HEADER
+
     def __init__(self, path: Path, default_interval: int = 30):
         self.path = Path(path)
         self.default_interval = default_interval
-        # Parsed feeds keyed by the file's (mtime, size, inode): every poll task asks, few edit.
-        self._cache: tuple[tuple[int, int, int], list[FeedConfig]] | None = None
+        # Parsed entries keyed by the file's (mtime, size, inode): every poll task asks, few edit.
+        self._cache: tuple[tuple[int, int, int], list] | None = None
 
     def feeds(self) -> list[FeedConfig]:
         try:
@@ -50,7 +57,7 @@ class Registry:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            raise RegistryError(f"cannot read feed registry {self.path}: {exc}") from None
+            raise RegistryError(f"cannot read {self.table.rstrip('s')} registry {self.path}: {exc}") from None
         signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if self._cache is None or self._cache[0] != signature:
             self._cache = (signature, self._read())
@@ -60,16 +67,16 @@ class Registry:
         try:
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise RegistryError(f"cannot read feed registry {self.path}: {exc}") from None
-        entries = data.get("feeds", [])
+            raise RegistryError(f"cannot read {self.table.rstrip('s')} registry {self.path}: {exc}") from None
+        entries = data.get(self.table, [])
         if not isinstance(entries, list):
-            raise RegistryError(f"{self.path}: 'feeds' must be an array of tables ([[feeds]])")
+            raise RegistryError(f"{self.path}: '{self.table}' must be an array of tables ([[{self.table}]])")
         feeds = []
         for number, entry in enumerate(entries, start=1):
             try:
-                feeds.append(FeedConfig(**{"interval_minutes": self.default_interval, **entry}))
+                feeds.append(self.model(**{"interval_minutes": self.default_interval, **entry}))
             except (ValidationError, TypeError) as exc:
-                raise RegistryError(f"{self.path}: feed #{number} is invalid: {exc}") from None
+                raise RegistryError(f"{self.path}: {self.table.rstrip('s')} #{number} is invalid: {exc}") from None
         return feeds
 
     def get(self, url: str) -> FeedConfig | None:
@@ -119,18 +126,25 @@ class Registry:
 
     def _write(self, feeds: list[FeedConfig]) -> None:
         # Everything is rendered before the temporary file exists, so a bad value leaves no debris.
-        blocks = [HEADER]
+        blocks = [self.header]
         for feed in feeds:
-            lines = ["[[feeds]]", f"url = {_toml_string(feed.url)}"]
-            if feed.name:
-                lines.append(f"name = {_toml_string(feed.name)}")
-            lines.append(f"interval_minutes = {feed.interval_minutes}")
-            lines.append(f"full_article = {'true' if feed.full_article else 'false'}")
+            lines = [f"[[{self.table}]]"]
+            for name, value in feed.model_dump().items():
+                if value not in (None, ""):  # an unnamed feed has no name line
+                    lines.append(f"{name} = {_toml_value(value)}")
             blocks.append("\n".join(lines) + "\n")
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".feeds-", suffix=".toml")
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.table}-", suffix=".toml")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(blocks))
         os.replace(tmp, self.path)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return _toml_string(str(value))
 
 
 def _toml_string(value: str) -> str:
@@ -138,6 +152,6 @@ def _toml_string(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise RegistryError(f"cannot store {value!r} in the feed registry: it is not valid Unicode text") from None
+        raise RegistryError(f"cannot store {value!r} in the registry: it is not valid Unicode text") from None
     escaped = json.dumps(value, ensure_ascii=False)  # \" \\ \n \uXXXX are TOML escapes too
     return escaped.replace("\x7f", "\\u007f")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -69,12 +70,13 @@ class FeedStateStore:
 
     # -- feed state -------------------------------------------------------------------
 
-    def get(self, url: str) -> FeedState:
+    def get(self, url: str, model: type[FeedState] = FeedState) -> FeedState:
+        """``model``: a FeedState with more fields (a sitemap's), read back whole."""
         row = self.conn.execute("SELECT state FROM feed_state WHERE url = ?", (url,)).fetchone()
-        return FeedState.model_validate_json(row[0]) if row else FeedState(url=url)
+        return model.model_validate_json(row[0]) if row else model(url=url)
 
-    def all(self) -> dict[str, FeedState]:
-        return {url: FeedState.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
+    def all(self, model: type[FeedState] = FeedState) -> dict[str, FeedState]:
+        return {url: model.model_validate_json(s) for url, s in self.conn.execute("SELECT url, state FROM feed_state")}
 
     def put(self, state: FeedState) -> None:
         self._writable()
@@ -88,6 +90,15 @@ class FeedStateStore:
             state = self.get(old).model_copy(update={"url": new})
             conn.execute("DELETE FROM feed_state WHERE url = ?", (old,))
             conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (new, state.model_dump_json()))
+
+    def owe(self, url: str, count: int) -> None:
+        """``count`` pages listed by the sitemap at ``url`` are to be fetched again (their fetch
+        failed in a way worth retrying): its next poll reads it whole, not conditionally."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT state FROM feed_state WHERE url = ?", (url,)).fetchone()
+            data = json.loads(row[0]) if row else {"url": url}
+            data["deferred"] = int(data.get("deferred") or 0) + count
+            conn.execute("INSERT OR REPLACE INTO feed_state (url, state) VALUES (?, ?)", (url, json.dumps(data)))
 
     def forget(self, url: str) -> None:
         self._writable()
@@ -168,6 +179,20 @@ class FeedStateStore:
         self.conn.execute(
             f"UPDATE seen_items SET status = ?, lease_until = NULL WHERE key IN ({marks})", [status, *keys]
         )
+
+    def mark_done(self, keys: Sequence[str], feed_url: str) -> None:
+        """Keys done without a claim (a page a feed brought, known by its URL from now on)."""
+        self._writable()
+        self.conn.executemany(
+            "INSERT INTO seen_items (key, status, lease_until, feed_url, first_seen) VALUES (?, 'done', NULL, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET status = 'done', lease_until = NULL",
+            [(k, feed_url, utc_now().isoformat()) for k in keys],
+        )
+
+    def done_since(self, key: str) -> datetime | None:
+        """When ``key`` was first seen, if it is done."""
+        row = self.conn.execute("SELECT first_seen FROM seen_items WHERE key = ? AND status = 'done'", (key,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
 
     def seen_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM seen_items WHERE status = 'done'").fetchone()[0]

@@ -24,7 +24,7 @@ def normalize(raw: RawDocument, now: datetime | None = None) -> Article:
         # Captions are not body text, but the date they give is often the article's own.
         published = latest_date_in_text(raw.text, now)
         published_from = "text" if published else "none"
-    canonical = canonical_url(raw.url)
+    canonical = canonical_url(raw.canonical_url or raw.url)
     digest = content_hash(layout.title, layout.body)
     return Article(
         id=_id(raw, canonical, digest),

@@ -1,0 +1,1 @@
+"""Article pages fetched by URL: the URL lists people give, and reading one page."""
