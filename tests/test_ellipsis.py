@@ -67,3 +67,14 @@ def test_the_pieces_of_a_movement_are_changes():
     _, home, cyprus = fill_ellipses([fig(2000, s, "2,000", counts="marines", category="troops", role="level"),
                                      fig(1200, s, "1,200"), fig(800, s, "800")])
     assert (home.category, home.role) == ("troops", "change") and cyprus.role == "change"
+
+
+def test_a_bare_count_of_troops_is_a_level_and_of_people_keeps_its_role():
+    uganda = fig(6200, "Uganda has about 6,200 troops there.", "6,200", counts="troops", category="troops", role="level")
+    burundi = fig(3000, "Burundi contributes about 3,000.", "3,000")
+    [_, more] = fill_ellipses([uganda, burundi])
+    assert (more.category, more.role) == ("troops", "level")
+    crowd = fig(500, "About 500 people marched.", "500", counts="people", category="people", role="other")
+    later = fig(300, "Another 300 joined them later.", "300")
+    [_, joined] = fill_ellipses([crowd, later])
+    assert (joined.category, joined.role) == ("people", "other")

@@ -89,7 +89,7 @@ def _of_the(figure: Figure) -> Figure | None:
     for size in range(1, len(words) + 1):
         category = classify(" ".join(words[:size]))
         if category in COUNTED:
-            return figure.model_copy(update={"category": category, "counts": " ".join(words[:size])})
+            return _counting(figure, category, " ".join(words[:size]))
     return None
 
 
@@ -105,7 +105,14 @@ def _continued(figure: Figure, before: list[Figure]) -> Figure | None:
         return None  # "a Boeing 737-800", "Air Base 201", "a population of about 154,000"
     if figure.value < MIN_INHERITED and not CONTINUING.search(before):
         return None
-    return figure.model_copy(update={"category": previous.category, "counts": previous.counts})
+    return _counting(figure, previous.category, previous.counts)
+
+
+def _counting(figure: Figure, category: FigureCategory, counts: str) -> Figure:
+    """``figure`` counting what its neighbour counts. A bare count of troops ("Burundi contributes
+    about 3,000", "Another 900 are in Syria") is a level, as it would be with its noun written."""
+    role = "level" if category == "troops" and figure.role == "other" else figure.role
+    return figure.model_copy(update={"category": category, "counts": counts, "role": role})
 
 
 def classify(phrase: str) -> FigureCategory:
