@@ -216,3 +216,19 @@ def test_the_number_of_troops_a_participle_places_is_what_a_bare_new_level_count
     [figure] = extractor.extract(article).figures
     assert (figure.category, figure.counts, figure.location) == ("troops", "British soldiers", "Cyprus")
     assert _events(extractor, article.body) == {("troop_level_change", "United Kingdom", "Cyprus", None, None, 1800, None)}
+
+
+@pytest.mark.parametrize("text, value, role", [
+    # troops on their way: being or about to be posted, or travelling somewhere
+    ("Roughly 1,200 soldiers are being deployed, along with their armoured vehicles.", 1200, "change"),
+    ("Some 600 paratroopers flew to Romania on Thursday.", 600, "change"),
+    # posted somewhere, with no movement, is where they are
+    ("About 2,500 US troops are deployed in Iraq.", 2500, "level"),
+])
+def test_troops_on_their_way_are_a_change(found, text, value, role):
+    assert found(text)[value].figure.role == role
+
+
+def test_a_units_number_is_no_figure(found):
+    got = found("Last week 120 Royal Marines from 40 Commando sailed to Norway.")
+    assert set(got) == {120}

@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Span, Token
 from ..models import Figure, FigureCategory, FigureRole, Qualifier, TextField
 from . import lexicon
 from .numbers import SCALES, SUFFIXES, is_number_word, is_vague, parse_number
-from .places import names_no_setting
+from .places import UNIT_WORDS, names_no_setting
 
 # A number inside a site's name ("Tower 22", "Air Base 201") counts nothing.
 NOT_FIGURE_ENTS = {"DATE", "TIME", "ORDINAL", "FAC"}
@@ -183,6 +183,8 @@ def _not_a_figure(doc: Doc, start: int, end: int, value: float) -> bool:
         return True
     if _is_age(doc, start, end) or _is_phone(doc, start, end):
         return True
+    if end < len(doc) and doc[end].text[:1].isupper() and doc[end].lower_ in UNIT_WORDS:
+        return True  # "45 Commando", "3 Squadron": a unit's name
     # "one" as a pronoun ("including one that killed ...") counts nothing.
     return tokens.text.lower() == "one" and head.dep_ != "nummod" and tokens[0].ent_type_ != "CARDINAL"
 
@@ -791,13 +793,17 @@ def _role(doc: Doc, c: _Candidate, arg: Token, noun: Token | None, verbs: list[T
         # Posted somewhere is a level ("stationed in Korea", "will station 4,000 in Lithuania": the
         # level it will be, as other outlets tell it: "raise its presence to 4,000", "will keep
         # 4,000 stationed"); deployed to somewhere is troops added.
+        # ... but one being posted now is troops on the way ("3,500 troops are being deployed").
         stays = key in lexicon.POSTING_VERBS and not any(
-            c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verb.children)
+            c.dep_ == "prep" and c.lower_ in ("to", "toward", "towards", "into") for c in verb.children) \
+            and not any(c.dep_ in ("aux", "auxpass") and c.lower_ == "being" for c in verb.children)
         if key in lexicon.MOVE_VERBS and not stays:
             if arg.dep_ in ("dobj", "nsubjpass") or (arg.dep_ == "nsubj" and key in lexicon.LEAVE_VERBS):
                 return "change"  # "withdraw 12,000 troops", "12,000 troops will leave"
             if arg.dep_ == "nsubj" and _bound_somewhere(verb):
                 return "change"  # "100 Marines will relocate to Guam", "have begun moving to Guam"
+        if key in lexicon.TRAVEL_VERBS and arg.dep_ == "nsubj" and _bound_somewhere(verb):
+            return "change"  # "350 Royal Marines flew to Poland"
         if key in lexicon.CHANGE_VERBS and arg.dep_ in ("dobj", "nsubjpass"):
             return "change"  # "3,000 troops were cut"
     if verbs and _before_then(verbs[0]):

@@ -54,6 +54,8 @@ LEAVE_VERBS = {"withdraw", "leave", "depart", "return", "arrive", "pull out"}
 # Where troops are kept: a change only when they are sent somewhere ("deployed to Poland"),
 # a level when they are somewhere ("stationed in Korea").
 POSTING_VERBS = {"deploy", "station", "base", "post"}
+# How people travel: with a destination, the travellers are a change there ("flew to Poland").
+TRAVEL_VERBS = {"fly", "sail", "travel", "head", "drive", "march", "ship"}
 # "the deployment of 300 airmen"
 MOVE_NOUNS = {"deployment", "withdrawal", "dispatch", "redeployment", "pullout", "arrival", "departure", "reinforcement", "mobilisation", "mobilization"}
 # Verbs that report or embed the clause with the figure: look through them.
