@@ -91,10 +91,11 @@ def free_port() -> int:
 
 class RedisServer:
     """A redis-server of the test's own (never the shared one), persisting every write before
-    it answers (append-only file, fsync always), so a crash loses nothing it acknowledged."""
+    it answers (append-only file, fsync always), so a crash loses nothing it acknowledged;
+    ``persist=False``: in memory only, for tests that never restart it."""
 
-    def __init__(self, directory: Path, port: int | None = None):
-        self.directory = directory
+    def __init__(self, directory: Path, port: int | None = None, persist: bool = True):
+        self.directory, self.persist = directory, persist
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         directory.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,8 @@ class RedisServer:
     def start(self) -> "RedisServer":
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             *(["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]),
+             "--save", ""],
             stdout=(self.directory / "redis.log").open("a"), stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20

@@ -11,8 +11,8 @@ Elasticsearch is osmem-server (one for the session, an index prefix per test) be
 test proxy, which gives the workers' and CLI's unmodified clients the media types osmem
 takes; with NEWSWORKER_TEST_ES_URL they talk to that cluster directly.
 
-Real Redis (db 15, a queue of the test's own), real worker and CLI processes, waits on
-conditions with timeouts.
+Real Redis (a redis-server of the module's own, see redis_url), real worker and CLI
+processes, waits on conditions with timeouts.
 """
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.celeryproc import IngestLoop, WorkerProcess, stop_all, wait_for
-from tests.conftest import REDIS_URL
+from tests.celeryproc import IngestLoop, RedisServer, WorkerProcess, stop_all, wait_for
 from tests.esproxy import EsProxy
 from tests.esserver import TEST_API_KEY
 from tests.test_reindex import OLD_VERSION, _copies
@@ -69,11 +68,24 @@ def store_env(request) -> dict[str, str]:
             "NEWSWORKER_ES__INDEX_PREFIX": request.getfixturevalue("es_prefix"), "NEWSWORKER_ES__API_KEY": TEST_API_KEY}
 
 
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A redis-server of this module's own. Kombu keeps one index of unacknowledged messages per
+    database, and any worker on it hands back every queue's messages older than its own
+    visibility timeout: another test run's worker with a short one (on the shared db 15) would
+    hand a killed coordinator's message out again in the middle of a test here."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"), persist=False).start()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-def proc_env(broker_env, store_env, tmp_path, monkeypatch, request):
-    """broker_env and the store plus small chunks, a short-lived lock and the visibility timeout the test names."""
+def proc_env(broker_env, store_env, redis_url, tmp_path, monkeypatch, request):
+    """broker_env on this module's Redis and the store, plus small chunks, a short-lived lock and
+    the visibility timeout the test names."""
     visibility = getattr(request, "param", 3600)
-    env = {**broker_env, **store_env, "NEWSWORKER_REDIS_URL": REDIS_URL, "NEWSWORKER_REINDEX_CHUNK_SIZE": str(CHUNK),
+    env = {**broker_env, **store_env, "NEWSWORKER_BROKER_URL": redis_url, "NEWSWORKER_REDIS_URL": redis_url,
+           "NEWSWORKER_REINDEX_CHUNK_SIZE": str(CHUNK),
            "NEWSWORKER_REINDEX_LOCK_SECONDS": "3", "NEWSWORKER_BROKER_VISIBILITY_TIMEOUT": str(visibility),
            "NEWSWORKER_TASK_MAX_RETRIES": "1", "NEWSWORKER_TASK_RETRY_BACKOFF": "1"}
     for key, value in env.items():
