@@ -28,7 +28,6 @@ import time
 import uuid
 from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,7 +96,7 @@ def reindex_once(settings: Settings, app) -> tuple[float, int]:
     try:
         with locks.held(client, name, ttl=settings.reindex_lock_seconds) as lock:
             started = time.perf_counter()
-            report = reindexing.run(store, SimpleNamespace(version=EXTRACTOR_VERSION), before_swap=lock.verify,
+            report = reindexing.run(store, None, before_swap=lock.verify,
                                     batch_size=settings.reindex_chunk_size, runs=Runs(client, run_key(name)),
                                     dispatch=partial(_send_chunk, app), poll_seconds=0.05)
             seconds = time.perf_counter() - started

@@ -50,18 +50,37 @@ class WorkerProcess:
         self.process.kill()
         self.process.wait(timeout=STOP_SECONDS)
 
-    def stop(self) -> None:
+    def stop(self, signalled: bool = False) -> None:
+        """SIGTERM (unless ``signalled`` already), then wait for the warm shutdown."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_SECONDS)
+        if not signalled:
+            self.process.send_signal(signal.SIGTERM)
+        wait_or_kill(self.process)
+
+    def signal_stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
 
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def wait_or_kill(process: subprocess.Popen) -> None:
+    """Wait for a process asked to stop; SIGKILL it if it has not within STOP_SECONDS."""
+    try:
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+
+
+def stop_all(workers: list[WorkerProcess]) -> None:
+    """Stop them side by side: every warm shutdown at once, not one after another."""
+    for worker in workers:
+        worker.signal_stop()
+    for worker in workers:
+        worker.stop(signalled=True)
 
 
 def free_port() -> int:
@@ -72,10 +91,11 @@ def free_port() -> int:
 
 class RedisServer:
     """A redis-server of the test's own (never the shared one), persisting every write before
-    it answers (append-only file, fsync always), so a crash loses nothing it acknowledged."""
+    it answers (append-only file, fsync always), so a crash loses nothing it acknowledged;
+    ``persist=False``: in memory only, for tests that never restart it."""
 
-    def __init__(self, directory: Path, port: int | None = None):
-        self.directory = directory
+    def __init__(self, directory: Path, port: int | None = None, persist: bool = True):
+        self.directory, self.persist = directory, persist
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         directory.mkdir(parents=True, exist_ok=True)
@@ -87,7 +107,8 @@ class RedisServer:
     def start(self) -> "RedisServer":
         self.process = subprocess.Popen(
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             *(["--appendonly", "yes", "--appendfsync", "always"] if self.persist else ["--appendonly", "no"]),
+             "--save", ""],
             stdout=(self.directory / "redis.log").open("a"), stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
@@ -130,28 +151,31 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.1, detail=la
 
 
 class IngestLoop:
-    """A writer the whole time: `newsworker ingest DIR --json` in process (no broker) on a new
-    batch of files, one batch after another in its own process, until stopped. Each file is
-    one article with a title of its own; ``batches`` holds (titles, ids, finished monotonic)."""
+    """A writer the whole time: one process (tests/ingest_writer.py) running `newsworker ingest
+    DIR --json` in process (no broker) on a new batch of files, one batch after another, a
+    pause between them, until stopped. Each file is one article with a title of its own;
+    ``batches`` holds (titles, ids, finished monotonic)."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, folder: Path, per_batch: int = 4):
+    def __init__(self, env: dict[str, str], cwd: Path, folder: Path, per_batch: int = 4, pause: float = 1.0):
         self.env = {k: v for k, v in env.items() if k != "NEWSWORKER_BROKER_URL"}
-        self.cwd, self.folder, self.per_batch = cwd, folder, per_batch
+        self.cwd, self.folder, self.per_batch, self.pause = cwd, folder, per_batch, pause
         self.batches: list[tuple[list[str], list[str], float]] = []
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ingest-loop", daemon=True)
+        self.process: subprocess.Popen | None = None
 
     def start(self) -> "IngestLoop":
+        env = {k: v for k, v in os.environ.items() if k != "NEWSWORKER_BROKER_URL"} | self.env
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("ingest_writer.py"))], env=env,
+                                        cwd=self.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._thread.start()
         return self
 
     def _loop(self) -> None:
-        exe = Path(sys.executable).with_name("newsworker")
-        env = {k: v for k, v in os.environ.items() if k != "NEWSWORKER_BROKER_URL"} | self.env
         number = 0
         while not self._stop.is_set():
-            batch = self.folder / f"batch-{len(self.batches):03d}"
+            batch = self.folder / f"batch-{len(self.batches) + len(self.errors):03d}"
             batch.mkdir(parents=True)
             titles = []
             for _ in range(self.per_batch):
@@ -160,13 +184,19 @@ class IngestLoop:
                 (batch / f"{number:05d}.txt").write_text(
                     f"{title}\n\nSome {100 + number} US troops left the base in Syria on Monday, convoy {number}.\n")
                 titles.append(title)
-            done = subprocess.run([str(exe), "ingest", str(batch), "--json"], env=env, cwd=self.cwd,
-                                  capture_output=True, text=True, timeout=120)
-            if done.returncode != 0:
-                self.errors.append(done.stderr[-2000:])
-                continue
-            ids = [o["id"] for o in json.loads(done.stdout)["indexed"]]
-            self.batches.append((titles, ids, time.monotonic()))
+            self.process.stdin.write(f"{batch}\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+            if not answer:
+                self.errors.append(f"the writer process exited ({self.process.poll()})")
+                return
+            done = json.loads(answer)
+            if done["code"] != 0:
+                self.errors.append(done["stderr"] or done["stdout"])
+            else:
+                ids = [o["id"] for o in json.loads(done["stdout"])["indexed"]]
+                self.batches.append((titles, ids, time.monotonic()))
+            self._stop.wait(self.pause)
 
     def batches_after(self, moment: float) -> int:
         return sum(1 for *_, finished in self.batches if finished > moment)
@@ -175,3 +205,6 @@ class IngestLoop:
         """Let the batch under way finish, then stop."""
         self._stop.set()
         self._thread.join(STOP_SECONDS * 4)
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            wait_or_kill(self.process)

@@ -38,6 +38,9 @@ class EsProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The status line, headers and body go out in separate writes: with Nagle on, each
+            # reply waits out the client's delayed ACK (~40 ms), the whole cost of a request to osmem.
+            disable_nagle_algorithm = True
 
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -86,21 +89,19 @@ class EsProxy:
         """Answer busy documents with 429 items; send the others on; merge the items in order."""
         with self.lock:
             self.bulk_requests += 1
-        lines = [line for line in body.decode().split("\n") if line.strip()]
-        pairs = [(lines[i], lines[i + 1]) for i in range(0, len(lines), 2)]
         items: list[dict | None] = []
         passed: list[str] = []
-        for action, source in pairs:
-            meta = json.loads(action)["index"]
+        for action, source in _actions(body):
+            [(op, meta)] = json.loads(action).items()
             with self.lock:
                 rejected = self.busy.get(meta.get("_id"), 0) > 0
                 if rejected:
                     self.busy[meta["_id"]] -= 1
             if rejected:
-                items.append({"index": {"_index": meta.get("_index"), "_id": meta.get("_id"), "status": 429, "error": REJECTED}})
+                items.append({op: {"_index": meta.get("_index"), "_id": meta.get("_id"), "status": 429, "error": REJECTED}})
             else:
                 items.append(None)
-                passed += [action, source]
+                passed += [action, *source]
         forwarded: list[dict] = []
         if passed:
             status, reply_headers, reply = self._forward(method, path, headers, ("\n".join(passed) + "\n").encode())
@@ -119,3 +120,13 @@ class EsProxy:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _actions(body: bytes) -> list[tuple[str, list[str]]]:
+    """A bulk body as (action line, its source line if any): index, create and update carry one, delete none."""
+    lines = [line for line in body.decode().split("\n") if line.strip()]
+    out: list[tuple[str, list[str]]] = []
+    while lines:
+        action = lines.pop(0)
+        out.append((action, [] if "delete" in json.loads(action) else [lines.pop(0)]))
+    return out

@@ -340,13 +340,18 @@ def reindex(self, rollback: bool = False, resume: bool = False) -> dict:
         if not rollback and not self.request.is_eager:
             recorded = runs.load()
             resume = resume or (recorded is not None and recorded.task_id == self.request.id)
+        # A coordinator that sends its chunks to workers needs no spaCy model. In process it does:
+        # loaded before the lock is taken, since the load is seconds of CPU that can starve the
+        # lock's heartbeat thread past a short NEWSWORKER_REINDEX_LOCK_SECONDS.
+        store = runtime.store
+        extractor = runtime.extractor if self.request.is_eager and not rollback else None
         try:
             with locks.held(client, name, task_id=self.request.id, ttl=settings.reindex_lock_seconds) as lock:
                 if rollback:
-                    report = reindexing.rollback(runtime.store)
+                    report = reindexing.rollback(store)
                 else:
                     dispatch = None if self.request.is_eager else partial(_send_chunk, self.app)
-                    report = reindexing.run(runtime.store, runtime.extractor, progress=partial(_reindex_progress, self),
+                    report = reindexing.run(store, extractor, progress=partial(_reindex_progress, self),
                                             before_swap=lock.verify, batch_size=settings.reindex_chunk_size,
                                             runs=runs, dispatch=dispatch, resume=resume, task_id=self.request.id)
                 if not self.request.is_eager:

@@ -25,7 +25,8 @@ POLL_SECONDS = 0.5
 @click.option("--dry-run", is_flag=True, help="Print what would happen now (generations, counts, lock); change nothing.")
 @click.option("--rollback", is_flag=True, help="Point the store back at the generation the last reindex replaced.")
 @click.option("--resume", is_flag=True,
-              help="Finish a reindex whose coordinator stopped (killed, or a chunk gave up), from the chunks it recorded as done.")
+              help="Finish a reindex whose coordinator stopped (killed, or a chunk gave up): send every chunk not "
+                   "recorded as done (also those it never sent), then verify and swap.")
 @click.option("--timeout", default=24 * 3600.0, show_default=True, help="Seconds to wait for the job with --wait.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan or report as JSON.")
 @pass_context
@@ -50,7 +51,10 @@ def reindex(ctx: Context, wait: bool, dry_run: bool, rollback: bool, resume: boo
          and rebuilds the events rollup
     The replaced generation is kept: --rollback restores it. With a broker the job
     holds one worker slot while it waits for its chunks: run two worker processes or more.
-    A job whose coordinator died (or whose chunk gave up) is finished by --resume.
+    A job whose coordinator died (or whose chunk gave up) is finished by --resume,
+    which sends the chunks not done (also those never sent), none already done.
+    Articles ingested after the swap are in the new generation only: after
+    --rollback, ingest them again.
 
     \b
     Examples:

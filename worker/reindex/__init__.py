@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from ..errors import LockLostError, ReindexChunkError, ReindexUnfinishedError, ReindexVerifyError
-from ..extract import Extractor
+from ..extract import EXTRACTOR_VERSION, Extractor
 from ..models import utc_now
 from ..rollup import whole_groups
 from ..store.base import ArticleStore, IndexVersion, IndexVersions
@@ -92,7 +92,7 @@ def _next_number(versions: IndexVersions) -> int:
 
 def run(
     store: ArticleStore,
-    extractor: Extractor,
+    extractor: Extractor | None,
     progress: Progress | None = None,
     before_swap: Callable[[], None] | None = None,
     batch_size: int = BATCH_SIZE,
@@ -107,7 +107,9 @@ def run(
     verify, swap; every write made meanwhile reaches the new generation too (set_building).
 
     ``dispatch(run, number)`` sends a chunk to be rebuilt (a Celery task that records its
-    ChunkReport in ``runs``); without one the chunks run here, one after another. ``resume``
+    ChunkReport in ``runs``); without one the chunks run here, one after another, with
+    ``extractor``. A coordinator that dispatches needs none (``None``): the workers load
+    the model, the version recorded is this code's. ``resume``
     goes on with the run recorded in ``runs`` from the chunks it has done. ``task_id`` (the
     coordinator task's) is recorded with the run.
 
@@ -116,8 +118,11 @@ def run(
     gave up, this process dying) leaves the run recorded for ``resume``.
     """
     started = time.monotonic()
+    if dispatch is None and extractor is None:
+        raise ValueError("a reindex that runs its chunks here needs an extractor")
+    version = extractor.version if extractor is not None else EXTRACTOR_VERSION
     runs = runs if runs is not None else MemoryRuns()
-    record = _resumed(store, runs) if resume else _begun(store, runs, extractor, batch_size, task_id)
+    record = _resumed(store, runs) if resume else _begun(store, runs, version, batch_size, task_id)
     dispatch = dispatch or _here(store, extractor, runs)
     reports = _drive(runs, record, dispatch, progress or _ignore, poll_seconds)
     try:
@@ -140,12 +145,12 @@ def run(
     return ReindexReport(
         store=store.kind, from_version=record.source.version, to_version=record.target.version,
         from_name=record.source.name, to_name=record.target.name, read=read, articles=read - len(failed),
-        failed=failed, extractor_version=extractor.version, seconds=round(time.monotonic() - started, 3),
+        failed=failed, extractor_version=version, seconds=round(time.monotonic() - started, 3),
         chunks=len(record.chunks), live_articles=live,
     )
 
 
-def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: int, task_id: str | None) -> RunRecord:
+def _begun(store: ArticleStore, runs: Runs, extractor_version: str, chunk_size: int, task_id: str | None) -> RunRecord:
     unfinished = runs.load()
     if unfinished is not None:
         raise ReindexUnfinishedError(
@@ -153,7 +158,7 @@ def _begun(store: ArticleStore, runs: Runs, extractor: Extractor, chunk_size: in
             f"finish ({len(runs.reports(unfinished.id))} of {len(unfinished.chunks)} chunks done); every write still "
             "reaches it. Finish it with `newsworker reindex --resume`"
         )
-    record = fanout.begin(store, extractor.version, chunk_size).model_copy(update={"task_id": task_id})
+    record = fanout.begin(store, extractor_version, chunk_size).model_copy(update={"task_id": task_id})
     runs.save(record)
     return record
 
