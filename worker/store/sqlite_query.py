@@ -138,9 +138,15 @@ def ranked(query: SearchQuery, limit: int) -> tuple[str, list[object]]:
         return (f"SELECT a.rowid, 0.0 FROM {LISTED} WHERE {c.clause} AND {originals(query)} "
                 "ORDER BY a.published_at DESC, a.rowid DESC LIMIT ?", [*c.params, limit])
     c = filters(query, "articles_fts.rowid")
-    return (f"SELECT articles_fts.rowid, -{BM25} AS score FROM {MATCHES} "
-            f"WHERE articles_fts MATCH ? AND {c.clause} AND {originals(query)} "
-            "ORDER BY score DESC, d.published_at DESC LIMIT ?",
+    # Matches are read newest rowid first (FTS5 walks its doclists backwards; LIMIT -1 keeps the
+    # subquery a co-routine in that order). Articles mostly arrive in date order, so among equal
+    # scores the newest come first and each later one is refused by the sorter at a glance; read
+    # oldest first, each displaced the worst row kept (200,000 articles, most matches of one
+    # score: the best 1,000 took 390 instead of 265 ms).
+    return (f"SELECT m.rowid, m.score FROM (SELECT rowid, -{BM25} AS score FROM articles_fts "
+            f"WHERE articles_fts MATCH ? AND {c.clause} ORDER BY rowid DESC LIMIT -1) m "
+            f"CROSS JOIN article_dates d ON d.rowid = m.rowid WHERE {originals(query)} "
+            "ORDER BY m.score DESC, d.published_at DESC LIMIT ?",
             [match, *c.params, limit])
 
 
