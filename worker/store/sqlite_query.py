@@ -116,6 +116,11 @@ def filters(query: SearchQuery, rowid: str = "a.rowid") -> Compiled:
     return c
 
 
+def filtered(query: SearchQuery) -> bool:
+    """Whether anything but the words (and the near-copy rule) narrows the matches."""
+    return bool(filters(query).where)
+
+
 def originals(query: SearchQuery) -> str:
     """The condition hiding near-copies (they collapse into their original), on the row of
     article_dates (d) every statement here joins anyway: a NOT IN over the copies built that
