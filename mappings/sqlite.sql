@@ -1,6 +1,6 @@
--- SqliteStore schema (the embedded default). Applied with CREATE ... IF NOT EXISTS on open;
--- bump user_version and add a migration in worker/store/sqlite.py when it changes.
-PRAGMA user_version = 1;
+-- SqliteStore schema (the embedded default). Applied with CREATE ... IF NOT EXISTS on open,
+-- after worker/store/sqlite_schema.py has upgraded a file of an older user_version: bump it
+-- there and here together when a change needs more than IF NOT EXISTS.
 
 CREATE TABLE IF NOT EXISTS articles (
     rowid INTEGER PRIMARY KEY,
@@ -24,20 +24,27 @@ DROP INDEX IF EXISTS articles_source;
 CREATE INDEX IF NOT EXISTS articles_source_published ON articles (source, published_at);
 CREATE INDEX IF NOT EXISTS articles_duplicate_of ON articles (duplicate_of);
 
--- Each article's publication time by rowid, narrow: search ranks every match by score, then
--- newest first, and reading published_at from the articles rows (whole documents) would cost
--- more than the ranking itself. Kept by the triggers below; filled once for older stores.
+-- Each article's publication time and whether it is a near-copy, by rowid, narrow: search
+-- ranks every match by score, then newest first, and hides copies; reading either from the
+-- articles rows (whole documents), or testing each match against the set of copies, would
+-- cost more than the ranking itself. Kept by the triggers below; filled once for older stores
+-- (schema 1 stores gain is_copy in sqlite_schema.py).
 CREATE TABLE IF NOT EXISTS article_dates (
     rowid INTEGER PRIMARY KEY,      -- articles.rowid
-    published_at TEXT
+    published_at TEXT,
+    is_copy INTEGER NOT NULL DEFAULT 0  -- articles.duplicate_of IS NOT NULL
 );
-INSERT OR IGNORE INTO article_dates (rowid, published_at)
-    SELECT rowid, published_at FROM articles WHERE NOT EXISTS (SELECT 1 FROM article_dates);
+-- Filling starts after the last rowid it has: a seek, not a scan of articles on every open.
+INSERT OR IGNORE INTO article_dates (rowid, published_at, is_copy)
+    SELECT rowid, published_at, duplicate_of IS NOT NULL FROM articles
+    WHERE rowid > (SELECT coalesce(max(rowid), 0) FROM article_dates);
 CREATE TRIGGER IF NOT EXISTS article_dates_insert AFTER INSERT ON articles BEGIN
-    INSERT OR REPLACE INTO article_dates (rowid, published_at) VALUES (new.rowid, new.published_at);
+    INSERT OR REPLACE INTO article_dates (rowid, published_at, is_copy)
+        VALUES (new.rowid, new.published_at, new.duplicate_of IS NOT NULL);
 END;
-CREATE TRIGGER IF NOT EXISTS article_dates_update AFTER UPDATE OF published_at ON articles BEGIN
-    UPDATE article_dates SET published_at = new.published_at WHERE rowid = new.rowid;
+CREATE TRIGGER IF NOT EXISTS article_dates_update AFTER UPDATE OF published_at, duplicate_of ON articles BEGIN
+    UPDATE article_dates SET published_at = new.published_at, is_copy = new.duplicate_of IS NOT NULL
+        WHERE rowid = new.rowid;
 END;
 CREATE TRIGGER IF NOT EXISTS article_dates_delete AFTER DELETE ON articles BEGIN
     DELETE FROM article_dates WHERE rowid = old.rowid;
@@ -133,3 +140,6 @@ CREATE TABLE IF NOT EXISTS event_record_articles (
 );
 CREATE INDEX IF NOT EXISTS event_record_articles_article ON event_record_articles (article_id);
 CREATE INDEX IF NOT EXISTS event_record_articles_key ON event_record_articles (key);
+
+-- Last: only a file the whole script has run on says it is at this version.
+PRAGMA user_version = 2;

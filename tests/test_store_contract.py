@@ -274,6 +274,10 @@ def test_sqlite_facets_over_many_matches_count_the_best_ranked_and_say_so(tmp_pa
     assert result.facets_top == 2 and result.total == 3
     assert {f.value: f.count for f in result.facets["source"]} == {"Wire": 2}
     assert store.search(SearchQuery(source="Wire")).facets_top is None  # two matches: every one counted
+    monkeypatch.setattr(sqlite_query, "FACET_BOUND", 1)
+    # A filter ranks FACET_BOUND rows even without facets; past them the total is counted.
+    narrowed = store.search(SearchQuery(source="Wire", facets=False, size=1))
+    assert (narrowed.total, narrowed.total_relation, _ids(narrowed)) == (2, "eq", ["range"])
     store.close()
 
 

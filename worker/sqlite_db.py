@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -13,8 +14,8 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 30.0
 
 
-def open_shared(path: Path, schema: str, busy_timeout: float = BUSY_TIMEOUT_S, *,
-                empty_if_missing: bool = False) -> sqlite3.Connection:
+def open_shared(path: Path, schema: str, busy_timeout: float = BUSY_TIMEOUT_S, *, empty_if_missing: bool = False,
+                upgrade: Callable[[sqlite3.Connection], None] | None = None) -> sqlite3.Connection:
     """A connection in WAL mode with ``schema`` applied, tolerant of processes opening it at once.
 
     Switching to WAL and applying a schema need a lock that a busy handler does not always
@@ -24,9 +25,11 @@ def open_shared(path: Path, schema: str, busy_timeout: float = BUSY_TIMEOUT_S, *
     read-only, so reading commands still work and writes fail as the store's fault ("attempt
     to write a readonly database"). A missing file that cannot be created is an empty read-only
     database when ``empty_if_missing`` (feed state: no feed polled yet), else the error.
+    ``upgrade`` brings a file of an older schema version up to date before ``schema`` runs
+    (a read-only file is left as it is).
     """
     try:
-        return _open_writable(path, schema, busy_timeout)
+        return _open_writable(path, schema, busy_timeout, upgrade)
     except (sqlite3.OperationalError, OSError):
         if not _cannot_write(path):
             raise
@@ -68,7 +71,8 @@ def _open_read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
     raise sqlite3.OperationalError(f"{path} is read-only and could not be opened for reading either: {last}")
 
 
-def _open_writable(path: Path, schema: str, busy_timeout: float) -> sqlite3.Connection:
+def _open_writable(path: Path, schema: str, busy_timeout: float,
+                   upgrade: Callable[[sqlite3.Connection], None] | None) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
@@ -77,6 +81,8 @@ def _open_writable(path: Path, schema: str, busy_timeout: float) -> sqlite3.Conn
         try:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
+            if upgrade is not None:
+                upgrade(conn)
             conn.executescript(schema)
             break
         except sqlite3.OperationalError as exc:

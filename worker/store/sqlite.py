@@ -15,7 +15,7 @@ from ..models import (Article, EventQuery, EventRecord, Failure, IndexOutcome, S
 from ..rollup import Group, Mention, Window, recompute
 from . import sqlite_events as ev
 from . import sqlite_query as q
-from . import sqlite_search
+from . import sqlite_schema, sqlite_search
 from .base import CANDIDATES, ArticleStore, Chunk, Fingerprint, IndexVersion, IndexVersions, is_unchanged
 from ..sqlite_db import open_shared
 from .resources import DEFAULT_MAPPINGS_DIR, mapping_text
@@ -78,7 +78,8 @@ class SqliteStore(ArticleStore):
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         try:
-            return open_shared(path, mapping_text(self.mappings_dir, "sqlite.sql"), BUSY_TIMEOUT_MS / 1000)
+            return open_shared(path, mapping_text(self.mappings_dir, "sqlite.sql"), BUSY_TIMEOUT_MS / 1000,
+                               upgrade=sqlite_schema.upgrade)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open SQLite store {path}: {exc}; check the path and its permissions (NEWSWORKER_SQLITE_PATH)"
@@ -178,6 +179,12 @@ class SqliteStore(ArticleStore):
         try:
             return sqlite_search.search(self.conn, query)
         except sqlite3.OperationalError as exc:
+            found = sqlite_schema.version(self.conn)
+            if found < sqlite_schema.VERSION:
+                # Opened read-only, so the upgrade on open could not run.
+                raise StoreError(f"search failed on {self.path}: it was written by an older newsworker (schema "
+                                 f"{found}, search needs {sqlite_schema.VERSION}); run any newsworker command "
+                                 "where the file can be written once, and it is upgraded in place") from None
             raise StoreError(f"search failed on {self.path}: {exc}") from None
 
     def record_failures(self, failures: Sequence[Failure]) -> None:
