@@ -232,3 +232,16 @@ def test_troops_on_their_way_are_a_change(found, text, value, role):
 def test_a_units_number_is_no_figure(found):
     got = found("Last week 120 Royal Marines from 40 Commando sailed to Norway.")
     assert set(got) == {120}
+
+
+@pytest.mark.parametrize("text, actor", [
+    # a force named as its own actor, and an alliance named with a possessive
+    ('The council voted to replace the mission in Haiti with a larger "Gang Suppression Force" of up to '
+     '5,550 personnel.', "Gang Suppression Force"),
+    ("NATO's battlegroup in Rukla has about 1,600 troops.", "NATO"),
+    # a country's own service is the country's, and "its mission" names nothing
+    ("The Australian Defence Force had 1,500 personnel in the Middle East.", "Australia"),
+])
+def test_forces_that_are_their_own_actor(extractor, text, actor):
+    [event] = _events(extractor, text)
+    assert event[1] == actor

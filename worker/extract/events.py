@@ -484,6 +484,11 @@ def _country(text: str | None, canon: Canonicalizer) -> str | None:
 
 # Forces that are an organisation's: "NATO troops", "UN peacekeepers", "AU soldiers".
 FORCE_OWNERS = {"NATO", "United Nations", "European Union", "African Union", "Wagner Group"}
+# A force named as its own actor: "Task Force Takuba", the "Gang Suppression Force", the
+# "Multinational Security Support mission". A country's own services ("Air Force") are the country's.
+_NAMED_FORCE = re.compile(r"\b(Task Force [A-Z][\w-]+|(?:[A-Z][\w-]+ ){1,4}(?:Force|Mission|mission)\b)")
+_LEADING_WORD = re.compile(r"^(?:(?:The|Its|Their|His|Her|This|That|A|An|Our|Whose)\s+)+")
+_NATIONAL_SERVICE = re.compile(r"\b(?:Air Force|Royal|Navy|Army|Marine|Coast Guard|Defen[cs]e Force|National Guard)\b")
 _PEACEKEEPERS = re.compile(r"\b(?:peacekeep\w*|blue helmets)\b", re.I)
 
 
@@ -506,8 +511,15 @@ def _organisation_before(figure: Figure, canon: Canonicalizer) -> str | None:
     if _PEACEKEEPERS.search(window) or re.search(r"\b(?:UN|U\.N\.|United Nations) (?:\w+ ){0,2}mission\b", window):
         named = "United Nations"
     else:
-        named = next((r.canonical for phrase in re.findall(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*", window)
+        # "NATO's battlegroup ... has about 1,600": the possessive is no part of the name.
+        phrases = [re.sub(r"['’]s$", "", p) for p in re.findall(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", window)]
+        named = next((r.canonical for phrase in phrases
                       if (r := canon.aliases.get(key(phrase))) is not None and r.canonical in FORCE_OWNERS), None)
+        # "Task Force Takuba, a European special forces unit of about 800 troops": a force of its own
+        forces = [_LEADING_WORD.sub("", f).strip() for f in _NAMED_FORCE.findall(window)]
+        forces = [f for f in forces if f.split()[0] not in ("Force", "Mission", "mission")
+                  and not _NATIONAL_SERVICE.search(f) and not _country_in(f, canon)]
+        named = named or (forces[-1] if forces else None)
     # "NATO allies said 2,500 US troops": forces with their own country are that country's.
     return None if named is None or _country_in(figure.counts, canon) else named
 
