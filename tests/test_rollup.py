@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from worker.models import EventMention
@@ -156,10 +158,25 @@ def mention_undated(m: Mention) -> Mention:
     return m.model_copy(update={"published_at": None, "event": m.event.model_copy(update={"date": None})})
 
 
-def test_refreshing_windows_batch_by_batch_gives_the_whole_recompute():
+def _random_tolls(rng: random.Random, count: int) -> list[Mention]:
+    """Casualty counts of a few attacks, rising over the days, some dated only to the month."""
+    out = []
+    for n in range(count):
+        hours = rng.randint(0, 24 * 40)
+        m = mention(f"t{n:03d}", "casualties", rng.choice([100, 120, 139, 300]), actor=None, measure="killed",
+                    location=rng.choice(["Mogadishu", "Kabul"]), hours=hours)
+        if rng.random() < 0.2:
+            first = m.event.date.replace(day=1, hour=0)
+            m = m.model_copy(update={"event": m.event.model_copy(update={"date": first, "date_precision": "month"})})
+        out.append(m)
+    return out
+
+
+@pytest.mark.parametrize("make", [_random_mentions, _random_tolls], ids=["levels", "tolls"])
+def test_refreshing_windows_batch_by_batch_gives_the_whole_recompute(make):
     for seed in range(12):
         rng = random.Random(seed)
-        every = [mention_undated(m) if rng.random() < 0.1 else m for m in _random_mentions(rng, 120)]
+        every = [mention_undated(m) if rng.random() < 0.1 else m for m in make(rng, 120)]
         if seed % 2:
             every.sort(key=lambda m: m.published_at or JAN_15)  # news arriving as published
         else:
@@ -247,3 +264,24 @@ def test_two_facts_whose_keys_would_meet_keep_a_key_each():
     assert [r.article_ids for r in records] == [["a"], ["b"]]
     assert records[0].key == "troop_level:united-states:iraq:1300:2021-01-15"
     assert records[1].key.startswith("troop_level:united-states:iraq:1300:2021-01-15~")
+
+
+def test_a_rising_toll_of_one_attack_day_is_one_record_and_other_days_are_not():
+    day = JAN_15.replace(hour=0)
+    first = mention("wire", "casualties", 100, actor=None, location="Mogadishu", measure="killed", date=day)
+    later = mention("paper", "casualties", 120, actor=None, location="Mogadishu", measure="killed", hours=30,
+                    date=day + timedelta(days=1))
+    [record] = roll_up([first, later])
+    assert set(record.article_ids) == {"wire", "paper"}
+    # the same rise told of a publication day, with no attack day said, stays two counts
+    undated = [m.model_copy(update={"event": m.event.model_copy(update={"date_precision": "month"})}) for m in (first, later)]
+    assert len(roll_up(undated)) == 2
+
+
+def test_a_date_said_to_the_month_matches_a_day_inside_it():
+    month = mention("weekly", "troop_level_change", value=700, location="Somalia",
+                    date=JAN_15.replace(day=1, hour=0))
+    month = month.model_copy(update={"event": month.event.model_copy(update={"date_precision": "month"})})
+    day = mention("daily", "troop_level_change", value=700, location="Somalia", date=JAN_15.replace(day=4))
+    [record] = roll_up([month, day])
+    assert set(record.article_ids) == {"weekly", "daily"}

@@ -3,8 +3,10 @@
 Pure. A mention becomes a *fact*: a troop level (told as a level, "2,500 troops remain", or as
 a change that ends at a level, "cut to 2,500"), a troop change with no stated result ("send
 1,000 more"), or a casualty count. Facts of one kind about one place are clustered: same
-actor (or one unknown), values within ``VALUE_TOLERANCE`` of each other, dates chained within
-``DATE_WINDOW`` and spanning at most ``MAX_SPAN`` from the first. Mentions are sorted before
+actor (or one unknown), values within ``VALUE_TOLERANCE`` of each other (``TOLL_TOLERANCE`` for
+casualty counts the text dates to one attack day: a toll rises), dates chained within
+``DATE_WINDOW`` (or a day inside a month or year another report said only) and spanning at most
+``MAX_SPAN`` from the first. Mentions are sorted before
 clustering, so the records depend only on the set of mentions, not on the order in which
 articles arrived: two workers indexing two sources at once end with the same records.
 
@@ -34,6 +36,10 @@ DATE_WINDOW = timedelta(days=2)  # "published the same day or the next", with sl
 MAX_SPAN = timedelta(days=7)  # one telling of a fact; a level still reported weeks later is a new record
 FIRST_REACH = timedelta(days=28)  # how far past a batch's latest date a refresh first reads
 VALUE_TOLERANCE = 0.05  # "some 2,480" and "2,500" are one figure; 2,500 and 3,000 are not
+
+# The toll of one attack rises as the days go by ("at least 100", then 120, then 139 dead): counts of
+# the same measure at the same place dated to the same day of the attack are one fact within this.
+TOLL_TOLERANCE = 0.35
 
 KIND_TYPE: dict[FactKind, EventType] = {"troops": "troop_level", "troop_change": "troop_level_change", "casualties": "casualties"}
 
@@ -135,14 +141,38 @@ class _Cluster:
         if self.actor and fact.actor and self.actor != fact.actor:
             return False
         anchor = self.facts[0].value
-        if abs(fact.value - anchor) > VALUE_TOLERANCE * max(abs(anchor), abs(fact.value)):
+        tolerance = TOLL_TOLERANCE if _same_attack(self.facts[0], fact) else VALUE_TOLERANCE
+        if abs(fact.value - anchor) > tolerance * max(abs(anchor), abs(fact.value)):
             return False
         first, last = self.facts[0].date, self.facts[-1].date
         if (last is None) != (fact.date is None):
             return False
         if last is None or fact.date is None or first is None:
             return True
-        return abs(fact.date - last) <= DATE_WINDOW and fact.date - first <= MAX_SPAN
+        if fact.date - first > MAX_SPAN:
+            return False  # (what keeps a windowed refresh equal to a whole recompute)
+        # "in December 2020" and "on Dec. 4, 2020" tell one day of that month: a date said only to
+        # the month or the year matches the days inside it.
+        return abs(fact.date - last) <= DATE_WINDOW or any(_within(c, fact) or _within(fact, c) for c in self.facts)
+
+
+def _same_attack(a: Fact, b: Fact) -> bool:
+    """Two casualty counts the text dates to the day, a day apart at most: the attack's day, which
+    outlets in other time zones or a day later give as "Saturday" or "on Oct. 29"."""
+    ea, eb = a.mention.event, b.mention.event
+    return (a.kind == "casualties" and b.kind == "casualties" and ea.date is not None and eb.date is not None
+            and ea.date_precision in (None, "day") and eb.date_precision in (None, "day")
+            and abs(ea.date - eb.date) <= timedelta(days=1))
+
+
+def _within(coarse: Fact, fine: Fact) -> bool:
+    """``fine``'s day lies in the month or year ``coarse`` was said to."""
+    outer, inner = coarse.time, fine.time
+    if outer is None or inner is None:
+        return False
+    if outer.precision == "month":
+        return (outer.date.year, outer.date.month) == (inner.date.year, inner.date.month)
+    return outer.precision == "year" and outer.date.year == inner.date.year
 
 
 def roll_up(mentions: Iterable[Mention]) -> list[EventRecord]:
