@@ -14,6 +14,10 @@ from collections import defaultdict
 from ..models import Article, FacetCount, SearchHit, SearchQuery, SearchResult
 from . import sqlite_events as ev
 from . import sqlite_query as q
+from . import sqlite_rank as rank
+
+# How many index entries _in_date_order reads at most.
+DATED_AFTER_BOUND = 20_000
 
 
 def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
@@ -25,7 +29,9 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     # about 0.8 ms more than it saves.
     wide = query.facets or q.filtered(query)
     wanted = max(query.offset + query.size, q.FACET_BOUND) if wide else query.offset + query.size
-    rows = _ranked(conn, query, wanted)
+    rows = None if wide else _ranked_by_words(conn, query, wanted)
+    if rows is None:
+        rows = _ranked(conn, query, wanted)
     total, relation = _total(conn, query, len(rows), wanted)
     page = [rowid for rowid, _score in rows[query.offset : query.offset + query.size]]
     scores = dict(rows)
@@ -44,6 +50,39 @@ def _ranked(conn: sqlite3.Connection, query: SearchQuery, wanted: int) -> list[t
         return []
     sql, params = q.ranked(query, wanted)
     return conn.execute(sql, params).fetchall()
+
+
+def _ranked_by_words(conn: sqlite3.Connection, query: SearchQuery, wanted: int) -> list[tuple[int, float]] | None:
+    """The best ``wanted`` of words alone, ranked by FTS5 alone and dated for the rows read only
+    (see sqlite_rank); None when only ranking every match with its date can tell.
+
+    At 200,000 articles the date and near-copy flag of every match cost about as much as FTS5's
+    own ranking ("helicopter", 2,037 matches: 4.9 ms ranked with them against 2.7 bare).
+    """
+    if wanted == 0 or q.fts_expression(query.text) is None:
+        return None
+    # Room for the near-copies set aside (10% of a store of wire copies) and one row past the cut.
+    limit = wanted + wanted // 4 + 8
+    while True:
+        read = conn.execute(*q.ranked_by_words(query, limit)).fetchall()
+        dated = {rowid: (published, copy) for rowid, published, copy in conn.execute(*q.dates_of([r for r, _ in read]))}
+        cut = rank.cut(read, dated, wanted, limit, query.include_duplicates)
+        if cut.more:
+            limit *= 4
+            continue
+        if cut.exact or (cut.check and not _in_date_order(conn, *cut.check)):
+            return None
+        return cut.rows
+
+
+def _in_date_order(conn: sqlite3.Connection, rowid: int, date: str) -> bool:
+    """Whether no article before ``rowid`` was published after ``date``, read from the index
+    entries of the articles dated after it, up to DATED_AFTER_BOUND (about 2 ms): a cut that
+    deep (the 1% word's page 100: 100,000 articles back) is left to the exact ranking."""
+    if conn.execute(q.NEWEST_ROWID).fetchone()[0] - rowid > DATED_AFTER_BOUND:
+        return False  # in date order, the articles dated after it are about those after rowid: too many to read
+    before, read = conn.execute(*q.dated_after_before(date, rowid, DATED_AFTER_BOUND)).fetchone()
+    return not before and read <= DATED_AFTER_BOUND
 
 
 def _total(conn: sqlite3.Connection, query: SearchQuery, ranked: int, wanted: int) -> tuple[int, str]:
