@@ -187,14 +187,27 @@ def dated_after_before(date: str, rowid: int, bound: int) -> tuple[str, list[obj
             "articles_published WHERE published_at > ? LIMIT ?)", [rowid, date, bound + 1])
 
 
-def bounded_count(query: SearchQuery, bound: int) -> tuple[str, list[object]]:
-    """How many articles match, counting no further than ``bound`` (the caller passes its bound + 1)."""
+# The index of the near-copies alone (mappings/sqlite.sql).
+COPIES_INDEX = "article_dates_copies"
+HAS_COPIES_INDEX = f"SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '{COPIES_INDEX}'"
+
+
+def bounded_count(query: SearchQuery, bound: int, copies_index: bool = False) -> tuple[str, list[object]]:
+    """How many articles match, counting no further than ``bound`` (the caller passes its bound + 1).
+    With ``copies_index`` (the store has it), words test each match against the small index of
+    near-copies instead of reading its row of article_dates."""
     match = fts_expression(query.text)
     if match is None:
         c = filters(query, "a.rowid")
         return (f"SELECT count(*) FROM (SELECT 1 FROM {LISTED} WHERE {c.clause} AND {originals(query)} LIMIT ?)",
                 [*c.params, bound])
     c = filters(query, "articles_fts.rowid")
+    if copies_index:
+        original = "1" if query.include_duplicates else (
+            f"NOT EXISTS (SELECT 1 FROM article_dates c INDEXED BY {COPIES_INDEX} "
+            "WHERE c.is_copy = 1 AND c.rowid = articles_fts.rowid)")
+        return (f"SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? AND {c.clause} "
+                f"AND {original} LIMIT ?)", [match, *c.params, bound])
     return (f"SELECT count(*) FROM (SELECT 1 FROM {MATCHES} WHERE articles_fts MATCH ? AND {c.clause} "
             f"AND {originals(query)} LIMIT ?)", [match, *c.params, bound])
 

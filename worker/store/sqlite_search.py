@@ -89,7 +89,8 @@ def _total(conn: sqlite3.Connection, query: SearchQuery, ranked: int, wanted: in
     """(total, "eq" | "gte"): exact when the ranking already saw every match, else counted up to COUNT_BOUND."""
     if ranked < wanted:
         return ranked, "eq"
-    sql, params = q.bounded_count(query, q.COUNT_BOUND + 1)
+    copies_index = conn.execute(q.HAS_COPIES_INDEX).fetchone() is not None
+    sql, params = q.bounded_count(query, q.COUNT_BOUND + 1, copies_index)
     counted = conn.execute(sql, params).fetchone()[0]
     return (q.COUNT_BOUND, "gte") if counted > q.COUNT_BOUND else (counted, "eq")
 
