@@ -168,6 +168,16 @@ def test_highlights_mark_the_matched_words(loaded):
     assert any("<em>drawdown</em>" in h for h in hit.highlights)
 
 
+
+def test_every_hit_of_a_page_short_of_the_matches_is_highlighted(loaded):
+    """A page that leaves matches over (so they are counted) marks its words as a whole page does."""
+    short = loaded.search(SearchQuery(text="troops", size=1, facets=False))
+    whole = loaded.search(SearchQuery(text="troops", size=3, facets=False))  # every match: not counted
+    assert short.total == whole.total == 2
+    assert short.hits[0].highlights == whole.hits[0].highlights
+    assert all("<em>" in h for hit in whole.hits for h in hit.highlights) and short.hits[0].highlights
+
+
 def test_no_words_lists_newest_first(loaded):
     assert _ids(loaded.search(SearchQuery())) == [RANGE.id, IRAQ.id, MIXED.id]
 

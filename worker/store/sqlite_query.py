@@ -192,24 +192,39 @@ COPIES_INDEX = "article_dates_copies"
 HAS_COPIES_INDEX = f"SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = '{COPIES_INDEX}'"
 
 
-def bounded_count(query: SearchQuery, bound: int, copies_index: bool = False) -> tuple[str, list[object]]:
-    """How many articles match, counting no further than ``bound`` (the caller passes its bound + 1).
-    With ``copies_index`` (the store has it), words test each match against the small index of
-    near-copies instead of reading its row of article_dates."""
+def bounded_count(query: SearchQuery, bound: int) -> tuple[str, list[object]]:
+    """How many articles match, counting no further than ``bound`` (the caller passes its bound + 1)."""
     match = fts_expression(query.text)
     if match is None:
         c = filters(query, "a.rowid")
         return (f"SELECT count(*) FROM (SELECT 1 FROM {LISTED} WHERE {c.clause} AND {originals(query)} LIMIT ?)",
                 [*c.params, bound])
     c = filters(query, "articles_fts.rowid")
-    if copies_index:
-        original = "1" if query.include_duplicates else (
-            f"NOT EXISTS (SELECT 1 FROM article_dates c INDEXED BY {COPIES_INDEX} "
-            "WHERE c.is_copy = 1 AND c.rowid = articles_fts.rowid)")
-        return (f"SELECT count(*) FROM (SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? AND {c.clause} "
-                f"AND {original} LIMIT ?)", [match, *c.params, bound])
     return (f"SELECT count(*) FROM (SELECT 1 FROM {MATCHES} WHERE articles_fts MATCH ? AND {c.clause} "
             f"AND {originals(query)} LIMIT ?)", [match, *c.params, bound])
+
+
+def counted_with_snippets(query: SearchQuery, bound: int, page: list[int]) -> tuple[str, list[object]]:
+    """(how many articles match the words, up to ``bound``; a JSON object rowid -> snippet of the
+    ``page`` rows met on the way), in one walk of the matches, newest rowid first, where each is
+    tested against the small index of near-copies (the store must have it), not its row of
+    article_dates. A snippet computed here spares the page a MATCH of its own per row, which
+    costs FTS5 more than the snippet (10 rows: 0.5 of 0.85 ms)."""
+    c = filters(query, "articles_fts.rowid")
+    # A LEFT JOIN finding no copy: a little cheaper than NOT EXISTS, a subprogram per match.
+    copies = "" if query.include_duplicates else (
+        f"LEFT JOIN article_dates c INDEXED BY {COPIES_INDEX} ON c.is_copy = 1 AND c.rowid = articles_fts.rowid ")
+    original = "1" if query.include_duplicates else "c.rowid IS NULL"
+    return ("SELECT count(*), json_group_object(rowid, snip) FILTER (WHERE snip IS NOT NULL) FROM ("
+            f"SELECT articles_fts.rowid AS rowid, CASE WHEN articles_fts.rowid IN (SELECT value FROM json_each(?)) "
+            f"THEN {SNIPPET} END AS snip FROM articles_fts {copies}WHERE articles_fts MATCH ? AND {c.clause} "
+            f"AND {original} ORDER BY articles_fts.rowid DESC LIMIT ?)",
+            [json_list(page), fts_expression(query.text), *c.params, bound])
+
+
+def page_docs(rowids: list[int]) -> tuple[str, list[object]]:
+    """(rowid, doc, NULL) of these articles."""
+    return f"SELECT rowid, doc, NULL FROM articles WHERE rowid IN ({','.join('?' * len(rowids))})", list(rowids)
 
 
 def page_rows(query: SearchQuery, rowids: list[int]) -> tuple[str, list[object]]:
@@ -217,7 +232,7 @@ def page_rows(query: SearchQuery, rowids: list[int]) -> tuple[str, list[object]]
     marks = ",".join("?" * len(rowids))
     match = fts_expression(query.text)
     if match is None:
-        return f"SELECT rowid, doc, NULL FROM articles WHERE rowid IN ({marks})", list(rowids)
+        return page_docs(rowids)
     # Here the rowid list IS handed to FTS5: one lookup per page row.
     return (f"SELECT a.rowid, a.doc, s.snippet FROM articles a JOIN (SELECT rowid, {SNIPPET} AS snippet "
             f"FROM articles_fts WHERE articles_fts MATCH ? AND rowid IN ({marks})) s ON s.rowid = a.rowid",

@@ -8,6 +8,7 @@ FACET_BOUND. The statements are built by ``sqlite_query`` (pure).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 
@@ -32,10 +33,10 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
     rows = None if wide else _ranked_by_words(conn, query, wanted)
     if rows is None:
         rows = _ranked(conn, query, wanted)
-    total, relation = _total(conn, query, len(rows), wanted)
     page = [rowid for rowid, _score in rows[query.offset : query.offset + query.size]]
+    total, relation, snippets = _total(conn, query, len(rows), wanted, page)
     scores = dict(rows)
-    hits = _hits(conn, query, page, scores)
+    hits = _hits(conn, query, page, scores, snippets)
     facets, facets_top = {}, None
     if query.facets:
         counted = [rowid for rowid, _score in rows[: q.FACET_BOUND]]
@@ -85,21 +86,28 @@ def _in_date_order(conn: sqlite3.Connection, rowid: int, date: str) -> bool:
     return not before and read <= DATED_AFTER_BOUND
 
 
-def _total(conn: sqlite3.Connection, query: SearchQuery, ranked: int, wanted: int) -> tuple[int, str]:
-    """(total, "eq" | "gte"): exact when the ranking already saw every match, else counted up to COUNT_BOUND."""
+def _total(conn: sqlite3.Connection, query: SearchQuery, ranked: int, wanted: int,
+           page: list[int]) -> tuple[int, str, dict[int, str]]:
+    """(total, "eq" | "gte", snippets of the page met while counting): exact when the ranking
+    already saw every match, else counted up to COUNT_BOUND."""
     if ranked < wanted:
-        return ranked, "eq"
-    copies_index = conn.execute(q.HAS_COPIES_INDEX).fetchone() is not None
-    sql, params = q.bounded_count(query, q.COUNT_BOUND + 1, copies_index)
-    counted = conn.execute(sql, params).fetchone()[0]
-    return (q.COUNT_BOUND, "gte") if counted > q.COUNT_BOUND else (counted, "eq")
+        return ranked, "eq", {}
+    snippets: dict[int, str] = {}
+    if q.fts_expression(query.text) is not None and conn.execute(q.HAS_COPIES_INDEX).fetchone() is not None:
+        counted, found = conn.execute(*q.counted_with_snippets(query, q.COUNT_BOUND + 1, page)).fetchone()
+        snippets = {int(rowid): snippet for rowid, snippet in json.loads(found or "{}").items()}
+    else:  # a store opened read-only, written before the index of copies
+        counted = conn.execute(*q.bounded_count(query, q.COUNT_BOUND + 1)).fetchone()[0]
+    return ((q.COUNT_BOUND, "gte") if counted > q.COUNT_BOUND else (counted, "eq")) + (snippets,)
 
 
-def _hits(conn: sqlite3.Connection, query: SearchQuery, page: list[int], scores: dict[int, float]) -> list[SearchHit]:
+def _hits(conn: sqlite3.Connection, query: SearchQuery, page: list[int], scores: dict[int, float],
+          snippets: dict[int, str]) -> list[SearchHit]:
     if not page:
         return []
-    sql, params = q.page_rows(query, page)
-    found = {rowid: (doc, snippet) for rowid, doc, snippet in conn.execute(sql, params)}
+    met = all(rowid in snippets for rowid in page)  # while counting: the documents alone are left to read
+    sql, params = q.page_docs(page) if met else q.page_rows(query, page)
+    found = {rowid: (doc, snippets.get(rowid, snippet)) for rowid, doc, snippet in conn.execute(sql, params)}
     shown = _matched_figures(conn, query, page) if query.filters_figures else {}
     hits = [_hit(Article.model_validate_json(found[r][0]), scores[r], found[r][1], shown.get(r, []))
             for r in page if r in found]
