@@ -1,9 +1,10 @@
 """SqliteStore's search, page first: plain functions over a connection.
 
-Rank and cut first (rowids and scores only, through indexes), then snippets, documents,
-matched figures and links for the page's articles alone; the total from a count that stops
-at COUNT_BOUND; facets over the matches when they are few, else over the best-ranked
-FACET_BOUND. The statements are built by ``sqlite_query`` (pure).
+Rank and cut first (rowids and scores only, through indexes; words alone by FTS5 alone, see
+``sqlite_rank``), then snippets, documents, matched figures and links for the page's articles
+alone; the total from a count that stops at COUNT_BOUND (and makes the page's snippets on its
+way); facets over the matches when they are few, else over the best-ranked FACET_BOUND. The
+statements are built by ``sqlite_query`` (pure).
 """
 
 from __future__ import annotations
