@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS article_dates (
     published_at TEXT,
     is_copy INTEGER NOT NULL DEFAULT 0  -- articles.duplicate_of IS NOT NULL
 );
+-- The near-copies alone (a tenth of a store of wire copies): small enough to stay in SQLite's
+-- page cache, so counting the originals among a word's matches probes it, not article_dates,
+-- whose pages for 200,000 articles do not stay (2,037 matches: 1.7 -> 0.6 ms). Made on the next
+-- open of an older store, like everything here; a store opened read-only may lack it.
+CREATE INDEX IF NOT EXISTS article_dates_copies ON article_dates (is_copy) WHERE is_copy = 1;
 -- Filling starts after the last rowid it has: a seek, not a scan of articles on every open.
 INSERT OR IGNORE INTO article_dates (rowid, published_at, is_copy)
     SELECT rowid, published_at, duplicate_of IS NOT NULL FROM articles

@@ -16,6 +16,7 @@ from worker.store.sqlite_schema import VERSION
 # What schema 1 had of what schema 2 changed: article_dates without is_copy, and triggers
 # that kept only the dates.
 BACK_TO_1 = """
+DROP INDEX article_dates_copies;
 DROP TRIGGER article_dates_insert;
 DROP TRIGGER article_dates_update;
 ALTER TABLE article_dates DROP COLUMN is_copy;
@@ -97,3 +98,19 @@ def test_an_old_store_opened_read_only_says_why_search_fails(tmp_path, monkeypat
     with pytest.raises(StoreError, match=r"older newsworker \(schema 1, search needs 2\).*upgraded in place"):
         store.search(SearchQuery(text="troops"))
     store.close()
+
+
+def test_a_store_without_the_index_of_copies_counts_the_same(tmp_path):
+    """A store written by an earlier version and opened read-only is searched without it."""
+    from worker.store import sqlite_search
+
+    _old_store(tmp_path / "store.db")
+    upgraded = SqliteStore(tmp_path / "store.db")
+    upgraded.setup()  # upgraded, and given the index
+    upgraded.close()
+    conn = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    totals = [sqlite_search.search(conn, SearchQuery(text="troops", size=1, facets=False)).total]
+    conn.execute("DROP INDEX article_dates_copies")
+    totals.append(sqlite_search.search(conn, SearchQuery(text="troops", size=1, facets=False)).total)
+    conn.close()
+    assert totals == [2, 2]

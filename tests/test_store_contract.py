@@ -5,6 +5,7 @@ Articles are built by hand (no spaCy) so each case states exactly what is stored
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 
 import pytest
@@ -167,6 +168,16 @@ def test_highlights_mark_the_matched_words(loaded):
     assert any("<em>drawdown</em>" in h for h in hit.highlights)
 
 
+
+def test_every_hit_of_a_page_short_of_the_matches_is_highlighted(loaded):
+    """A page that leaves matches over (so they are counted) marks its words as a whole page does."""
+    short = loaded.search(SearchQuery(text="troops", size=1, facets=False))
+    whole = loaded.search(SearchQuery(text="troops", size=3, facets=False))  # every match: not counted
+    assert short.total == whole.total == 2
+    assert short.hits[0].highlights == whole.hits[0].highlights
+    assert all("<em>" in h for hit in whole.hits for h in hit.highlights) and short.hits[0].highlights
+
+
 def test_no_words_lists_newest_first(loaded):
     assert _ids(loaded.search(SearchQuery())) == [RANGE.id, IRAQ.id, MIXED.id]
 
@@ -248,6 +259,36 @@ def test_equal_scores_list_newest_first_across_pages(store):
     store.upsert(same)
     first, second = store.search(SearchQuery(text="troops", size=2)), store.search(SearchQuery(text="troops", size=2, offset=2))
     assert _ids(first) + _ids(second) == ["same-3", "same-2", "same-1"]
+    bare = [store.search(SearchQuery(text="troops", size=2, offset=n, facets=False)) for n in (0, 2)]
+    assert _ids(bare[0]) + _ids(bare[1]) == ["same-3", "same-2", "same-1"]
+
+
+def _same_words(days: list[int]) -> list[Article]:
+    """Articles of one text (so of one score), dated 2021 + ``day`` days, stored in this order."""
+    start = datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp()
+    return [_article(f"same-{d:02d}", "Troops rotate", "Troops rotate home.",
+                     published=datetime.fromtimestamp(start + d * 86_400, timezone.utc).date().isoformat())
+            for d in days]
+
+
+def test_equal_scores_list_newest_first_whatever_order_they_arrived_in(store):
+    days = list(range(40))
+    random.Random(3).shuffle(days)  # a backfill: stored order says nothing of the dates
+    store.upsert(_same_words(days))
+    newest = [f"same-{d:02d}" for d in sorted(days, reverse=True)]
+    pages = [_ids(store.search(SearchQuery(text="troops", size=3, offset=n, facets=False))) for n in (0, 3, 36, 39)]
+    assert pages == [newest[0:3], newest[3:6], newest[36:39], newest[39:]]
+
+
+def test_equal_scores_past_a_run_of_near_copies_list_the_newest_originals(store):
+    """The newest 20 are near-copies of older ones: the first page of originals lies past them."""
+    articles = _same_words(list(range(40)))
+    articles = articles[:20] + [a.model_copy(update={"duplicate_of": "same-00"}) for a in articles[20:]]
+    store.upsert(articles)
+    result = store.search(SearchQuery(text="troops", size=3, facets=False))
+    assert (_ids(result), result.total) == (["same-19", "same-18", "same-17"], 20)
+    every = store.search(SearchQuery(text="troops", size=3, include_duplicates=True, facets=False))
+    assert (_ids(every), every.total) == (["same-39", "same-38", "same-37"], 40)
 
 
 def test_deep_page_past_the_search_window(store, monkeypatch, request):
