@@ -245,3 +245,9 @@ def test_a_units_number_is_no_figure(found):
 def test_forces_that_are_their_own_actor(extractor, text, actor):
     [event] = _events(extractor, text)
     assert event[1] == actor
+
+
+def test_a_region_names_where_its_force_is_and_another_clauses_object_keeps_its_place(extractor):
+    events = _events(extractor, "Paris cut its Sahel force by about 1,500 to roughly 2,000 last year and moved its "
+                                "regional command to Dakar.")
+    assert events == {("troop_level_change", "France", "Sahel", 1500, 3500, 2000, None)}

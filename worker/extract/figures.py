@@ -583,7 +583,7 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
         return host
     deep = category in ("troops", "killed", "injured")
     scoped = [p for p in places if (p.root == scope or scope in p.root.ancestors) and not _is_modifier(p.root)
-              and (deep or _scope(p.root) == scope)]
+              and (deep or _scope(p.root) == scope) and not _under_other_object(p.root, scope)]
     # "181 people from Bangkok": where people came from is not where they are; troops leaving
     # a place are counted there (the decrease is at the origin).
     pool = [p for p in scoped if _anchored(p.root) and not _speaker_place(p.root)
@@ -607,6 +607,17 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
 
     best = min(pool, key=distance)
     return best.text
+
+
+def _under_other_object(token: Token, scope: Token) -> bool:
+    """The place is in a clause joined to the figure's that acts on a thing of its own: "cut its
+    force to 3,000 and moved its headquarters to Niamey" (Niamey is the headquarters')."""
+    for ancestor in token.ancestors:
+        if ancestor == scope:
+            return False
+        if ancestor.dep_ == "conj" and ancestor.pos_ == "VERB" and any(c.dep_ == "dobj" for c in ancestor.children):
+            return True
+    return False
 
 
 def _places_a_place(token: Token) -> bool:
@@ -687,8 +698,10 @@ def _described_place(span: Span) -> str | None:
 
 
 def _anchored(token: Token) -> bool:
-    """"in Iraq", "near Timbuktu", "north of Baghdad", "out of Niger", "outside Kabul airport";
-    not "according to the Pentagon"."""
+    """"in Iraq", "near Timbuktu", "north of Baghdad", "out of Niger", "outside Kabul airport",
+    "its Sahel force" (a region owns nothing: the force is there); not "according to the Pentagon"."""
+    if token.dep_ == "compound" and token.ent_type_ == "LOC" and token.head.lemma_.lower() in lexicon.TROOP_NOUNS:
+        return True
     if token.dep_ == "compound" and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
         if _of_child(token.head) is not None:
             return False  # "the Gaza city of Rafah" is about Rafah
@@ -716,8 +729,9 @@ def _speaker_place(token: Token) -> bool:
 
 
 def _is_modifier(token: Token) -> bool:
-    """"US" in "US service members" or "Iraq's" name an actor, not where something is."""
-    if token.dep_ == "compound" and token.head.lemma_.lower() in lexicon.SITE_NOUNS:
+    """"US" in "US service members" or "Iraq's" name an actor, not where something is (a
+    region names where: "its Sahel force")."""
+    if token.dep_ == "compound" and (token.head.lemma_.lower() in lexicon.SITE_NOUNS or token.ent_type_ == "LOC"):
         return False
     return token.dep_ in ("compound", "amod", "poss", "nmod") and token.head.pos_ in ("NOUN", "PROPN")
 
