@@ -35,6 +35,12 @@ _TITLES = (
     r"Petty Officer|Airman|Seaman|Marine|Navy|Army|Air Force|Brig|Brigadier|Lt Col|Lt Gen|Maj Gen|Rear|Vice"
 )
 _TITLE_PREFIX = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+", re.IGNORECASE)
+_TITLE_WORD = re.compile(rf"^(?:{_TITLES})\.?$", re.IGNORECASE)
+
+
+def is_title(word: str) -> bool:
+    """A word that titles a person's name: "Mr", "President", "Gen."."""
+    return bool(_TITLE_WORD.match(word))
 _POSSESSIVE = re.compile(r"['’]s?$")
 _NICKNAME = re.compile(r"\s+[\"“][^\"”]{1,20}[\"”]\s+")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US|U\.S)\s+(?=[A-Z])")

@@ -91,3 +91,12 @@ AT_MOST = ("almost", "nearly", "up to", "fewer than", "less than", "under", "bel
 # "34 other troops" in a sentence about "three U.S. soldiers" are American too.
 MILITARY = re.compile(r"\b(?:soldiers?|troops?|service ?(?:members?|men|women)|marines?|personnel|sailors?|airmen|"
                       r"servicemen|peacekeepers?|forces?|reservists?)\b", re.I)
+
+# Heads that place what stands "at" a name: "the garrison at al-Tanf", "killed at Tapa", "the
+# bases at Gossi" (not "met him at Google").
+AT_HEADS = SITE_NOUNS | TARGET_VERBS | {
+    "garrison", "battlegroup", "troop", "soldier", "force", "personnel", "marine", "stationed", "kill", "die",
+    "wound", "injure", "attack", "strike", "land", "crash", "remain", "stay", "house", "ambush", "bombing", "blast",
+    "explosion", "shooting", "fighting", "clash", "fight", "outpost", "facility", "headquarters"}
+# Heads that make "from" a name where forces move from: "pull out from Gao" (not "a call from Biden").
+MOVING_FROM = MOVE_VERBS | {"fly", "flee", "drive", "expel", "oust", "troop", "soldier", "force", "withdrawal", "exit"}

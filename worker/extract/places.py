@@ -14,7 +14,8 @@ import re
 from spacy.tokens import Doc, Span
 
 from .canonical import Canonicalizer, key
-from .lexicon import SITE_NOUNS, TARGET_VERBS
+from .entities import is_title
+from .lexicon import AT_HEADS, MOVING_FROM, SITE_NOUNS, TARGET_VERBS
 
 MAX_WORDS = 4
 # Labels that never hold a real name, so a gazetteer match may replace them.
@@ -244,21 +245,9 @@ def _a_place_preposition(prep, person: bool) -> bool:
     return word in (PERSON_PREPOSITIONS if person else PLACE_PREPOSITIONS - {"of"})
 
 
-AT_HEADS = SITE_NOUNS | TARGET_VERBS | {"garrison", "battlegroup", "troop", "soldier", "force", "personnel", "marine",
-                         "station", "deploy", "stationed", "kill", "die", "wound", "injure", "attack", "strike",
-                         "land", "arrive", "crash", "remain", "stay", "post", "house", "ambush", "bombing", "blast",
-                         "explosion", "shooting", "fighting", "clash", "fight", "outpost", "facility", "headquarters"}
-MOVING_FROM = {"pull", "withdraw", "move", "fly", "redeploy", "relocate", "transfer", "evacuate", "flee", "leave",
-               "return", "depart", "drive", "expel", "oust", "troop", "soldier", "force", "withdrawal", "exit"}
-
-
 def _titled(ent: Span) -> bool:
     """"Mr Gao", "President Tapa": a title before the name makes it a person's."""
-    return ent.start > 0 and ent.doc[ent.start - 1].text.rstrip(".").lower() in PERSON_TITLES
-
-
-PERSON_TITLES = {"mr", "mrs", "ms", "dr", "president", "minister", "gen", "general", "col", "colonel", "sen",
-                 "senator", "gov", "governor", "sgt", "capt", "captain", "lt", "maj", "adm", "prof", "judge"}
+    return ent.start > 0 and is_title(ent.doc[ent.start - 1].text)
 
 
 # Units tagged as places: "45 Commando", "the 1st Battalion", "2nd Cavalry Regiment".
