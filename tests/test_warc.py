@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from tests.celeryproc import WorkerProcess
 from tests.warcfiles import page, record_bytes, request, response, write_warc, writer
 from worker.cli.main import cli
+from worker.models import Failure
 from worker.settings import WarcSettings
 from worker.sources.warc import WarcFilter, plan_chunks, read_warc
 
@@ -214,5 +215,12 @@ def test_a_record_cut_short_in_the_middle_is_named_and_the_records_after_it_are_
     bad = good[1][: len(good[1]) // 2] if gzip else re.sub(rb"Content-Length: \d+\r\n", b"", good[1], count=1)
     path = write_warc(tmp_path / ("m.warc.gz" if gzip else "m.warc"), [good[0], bad, good[2]])
     items = list(read_warc(path, [tmp_path], WarcSettings(), WarcFilter()))
-    assert [getattr(i, "url", None) for i in items] == ["https://a.example/0", None, "https://a.example/2"]
-    assert items[1].origin == f"{path}@{len(good[0])}" and "reading goes on at the next record" in items[1].reason
+    # Both whole records are read; the cut one is named at its offset. Now and then (the record
+    # IDs are random) the first half of a cut gzip member inflates on into the next member's
+    # bytes: its header reads, its body is garbage, and the stretch after it is named too.
+    assert [i.url for i in items if not isinstance(i, Failure)] == ["https://a.example/0", "https://a.example/2"]
+    failures = [i for i in items if isinstance(i, Failure)]
+    assert items[0].url == "https://a.example/0" and isinstance(items[1], Failure) and items[-1].url.endswith("/2")
+    assert failures[0].origin.startswith(f"{path}@{len(good[0])}")
+    assert len(failures) == 1 and "reading goes on at the next record" in failures[0].reason or \
+        (gzip and len(failures) == 2 and "reading goes on at the next record" in failures[1].reason)

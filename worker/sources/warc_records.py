@@ -103,12 +103,14 @@ def records(handle: BinaryIO, origin: str, start: int, stop: int, *, max_record_
         handle.seek(offset)
         iterator = ArchiveIterator(handle, block_size=BLOCK)
         at = offset
+        read_from = offset  # the start of the last record read whole: the search resumes past it
         try:
             for record in iterator:
                 at = iterator.offset
                 if at >= stop:
                     return
                 yield _record(record, at, max_record_bytes, budget, payloads)
+                read_from = at
                 lost = False
             if iterator.offset >= stop:
                 return
@@ -130,7 +132,9 @@ def records(handle: BinaryIO, origin: str, start: int, stop: int, *, max_record_
             if not lost and at < stop:
                 yield Failure(origin=f"{origin}@{at}", stage="read", reason=_unreadable(exc, gzipped))
             lost = True
-            offset = _next_start(handle, max(at, offset) + 1, stop, gzipped)
+            # Not past where warcio gave up: a gzip member cut short is inflated on into the next
+            # member's bytes before the error shows, and that next record would be skipped.
+            offset = _next_start(handle, max(read_from, offset) + 1, stop, gzipped)
 
 
 def _record(record, at: int, max_record_bytes: int, budget: _Budget, payloads: bool) -> Record:
