@@ -251,3 +251,12 @@ def test_a_region_names_where_its_force_is_and_another_clauses_object_keeps_its_
     events = _events(extractor, "Paris cut its Sahel force by about 1,500 to roughly 2,000 last year and moved its "
                                 "regional command to Dakar.")
     assert events == {("troop_level_change", "France", "Sahel", 1500, 3500, 2000, None)}
+
+
+@pytest.mark.parametrize("text, value, place", [
+    # a place and the wider place it lies in: the more specific one
+    ("Spain leads the battlegroup at Adazi in central Latvia with about 600 of its own soldiers.", 600, "Adazi"),
+    ("In 2019 the battlegroup at Rukla, in central Lithuania, numbered about 1,200 troops.", 1200, "Rukla"),
+])
+def test_a_place_named_as_lying_in_a_wider_one_is_the_figures(found, text, value, place):
+    assert found(text)[value].figure.location == place

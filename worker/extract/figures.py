@@ -606,7 +606,21 @@ def _location(span: Span, verbs: list[Token], places: list[Span], others: list[_
         return (crossed, gap, 0 if after else 1)
 
     best = min(pool, key=distance)
-    return best.text
+    return _contained(best, places).text
+
+
+# "at Cincu in central Romania", "Tapa, in northern Estonia": what comes between a place and the
+# wider place it lies in.
+_LIES_IN = re.compile(r"^\s*,?\s+in\s+(?:the\s+)?(?:(?:north|south|east|west|central|northern|southern|eastern|"
+                      r"western|north-?eastern|north-?western|south-?eastern|south-?western)\s+)?$", re.I)
+
+
+def _contained(place: Span, places: list[Span]) -> Span:
+    """The place named just before ``place`` as lying in it, if any: the most specific of the two."""
+    doc = place.doc
+    inner = next((q for q in places if q.end <= place.start and place.start - q.end <= 4
+                  and _LIES_IN.match(q[-1].whitespace_ + doc[q.end : place.start].text_with_ws)), None)
+    return inner or place
 
 
 def _under_other_object(token: Token, scope: Token) -> bool:
