@@ -186,7 +186,8 @@ def test_with_a_broker_a_warc_file_is_one_task_per_span_of_pages(broker_env, tmp
 def test_a_span_whose_worker_keeps_dying_is_sent_again_in_halves_of_its_records(env_settings, tmp_path):
     from types import SimpleNamespace
 
-    from worker.warc_tasks import INGEST_WARC, _split
+    from worker.splitting import split_warc_span
+    from worker.warc_tasks import INGEST_WARC
 
     w = writer()
     path = write_warc(tmp_path / "s.warc.gz", [record_bytes(response(w, f"https://a.example/{i}", story_page(i)))
@@ -197,12 +198,12 @@ def test_a_span_whose_worker_keeps_dying_is_sent_again_in_halves_of_its_records(
     runtime = SimpleNamespace(settings=env_settings(inbox_dirs=[tmp_path], warc={"pages_per_task": 2}))
     size = path.stat().st_size
     first = plan_chunks(path, [tmp_path], WarcSettings(), WarcFilter(), 5)[0]
-    report = _split(task, runtime, str(path), None, list(first), 3)
+    report = split_warc_span(task, runtime, str(path), None, list(first), 3)
     low, high = (s["kwargs"]["span"] for s in sent)
     assert low[0] == 0 and low[1] == high[0] and high[1] == size and len(report.handed_off) == 2
     assert [s["task_id"] for s in sent] == ["t1:split0", "t1:split1"]
     sent.clear()
-    _split(task, runtime, str(path), None, None, 3)  # the planner itself died: each planned span a task
+    split_warc_span(task, runtime, str(path), None, None, 3)  # the planner itself died: each planned span a task
     assert [s["kwargs"]["span"] for s in sent] == [list(s) for s in plan_chunks(path, [tmp_path], WarcSettings(),
                                                                                 WarcFilter(), 2)]
 

@@ -10,7 +10,10 @@ from .deliveries import halves
 from .models import BatchReport, Failure
 from .parking import park_lost
 from .sources.files import read_file
+from .sources.local import open_regular
 from .sources.metadata import Overrides
+from .sources.warc import WarcFilter, origin_of, plan_chunks
+from .sources.warc_records import Record, records
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,29 @@ def split_requests(task, runtime, requests: list, overrides: dict | None, delive
     report = _parked(task, runtime, requests[0].url, deliveries)
     runtime.feed_states.complete_many([r.keys for r in requests if r.keys])
     return report
+
+
+def split_warc_span(task, runtime, path: str, filters: dict | None, span: list[int] | None,
+                    deliveries: int) -> BatchReport:
+    """The same for a span of a WARC file's records: its records in halves as new tasks; a lone
+    record parked. A planner that kept dying (no span): every span of the plan a task of its own."""
+    settings = runtime.settings
+    if not span:
+        spans = plan_chunks(Path(path), settings.inbox_dirs, settings.warc, WarcFilter(**(filters or {})),
+                            settings.warc.pages_per_task)
+        return _send(task, [([path, filters], {"span": list(s)}) for s in spans], deliveries)
+    first, stop = span
+    with open_regular(Path(path), settings.inbox_dirs) as handle:
+        offsets = [r.offset for r in records(handle, path, first, stop, max_record_bytes=settings.warc.max_record_bytes,
+                                             max_expansion=settings.warc.max_expansion, payloads=False)
+                   if isinstance(r, Record)]
+    if len(offsets) <= 1:
+        if not offsets:
+            return BatchReport()
+        return _parked(task, runtime, origin_of(path, offset=offsets[0]), deliveries)
+    low, high = halves(offsets)
+    pieces = [([path, filters], {"span": [low[0], high[0]]}), ([path, filters], {"span": [high[0], stop]})]
+    return _send(task, pieces, deliveries)
 
 
 def _send(task, pieces: list[tuple[list, dict]], deliveries: int) -> BatchReport:

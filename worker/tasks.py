@@ -40,13 +40,13 @@ def ingest_paths(self, paths: list[str], overrides: dict | None = None, records:
     from .celery_app import runtime_of
 
     runtime = runtime_of(self.app)
-    with _delivery(self, runtime) as delivery:
+    with counted_delivery(self, runtime) as delivery:
         if delivery > runtime.settings.max_deliveries:
             return splitting.split_paths(self, runtime, paths, overrides, records, delivery).model_dump(mode="json")
         return _ingest_paths(self, runtime, paths, overrides, records)
 
 
-def _delivery(task, runtime):
+def counted_delivery(task, runtime):
     """This delivery's number (see worker.deliveries); in process always the first."""
     if task.request.is_eager:
         return nullcontext(1)
@@ -102,7 +102,7 @@ def ingest_urls(self, requests: list, overrides: dict | None = None) -> dict:
 
     runtime = runtime_of(self.app)
     pages = [PageRequest(url=r) if isinstance(r, str) else PageRequest.model_validate(r) for r in requests]
-    with _delivery(self, runtime) as delivery:
+    with counted_delivery(self, runtime) as delivery:
         if delivery > runtime.settings.max_deliveries:
             return splitting.split_requests(self, runtime, pages, overrides, delivery).model_dump(mode="json")
         ledger = PageLedger(runtime.feed_states) if any(p.keys for p in pages) else None
@@ -283,7 +283,7 @@ def ingest_feed_items(self, documents: list[dict], claimed: list[list[str]]) -> 
     from .feeds.poll import documents_from_json, index_items
 
     runtime = runtime_of(self.app)
-    with _delivery(self, runtime) as delivery:
+    with counted_delivery(self, runtime) as delivery:
         if delivery > runtime.settings.max_deliveries:
             return splitting.split_items(self, runtime, documents, claimed, delivery).model_dump(mode="json")
         report = index_or_park(self, runtime, _item_origins(documents), lambda: index_items(

@@ -11,14 +11,10 @@ from pathlib import Path
 
 from celery import shared_task
 
-from . import splitting
-from .deliveries import halves
-from .models import BatchReport
 from .parking import index_or_park
-from .sources.local import open_regular
-from .sources.warc import Progress, WarcFilter, origin_of, plan_chunks
-from .sources.warc_records import Record, records
-from .tasks import _delivery
+from .sources.warc import Progress, WarcFilter
+from .splitting import split_warc_span
+from .tasks import counted_delivery
 from .warc_ingest import ingest_warc as ingest_warc_file
 
 log = logging.getLogger(__name__)
@@ -40,9 +36,9 @@ def ingest_warc(self, path: str, filters: dict | None = None, span: list[int] | 
     from .celery_app import runtime_of
 
     runtime = runtime_of(self.app)
-    with _delivery(self, runtime) as delivery:
+    with counted_delivery(self, runtime) as delivery:
         if delivery > runtime.settings.max_deliveries:
-            return _split(self, runtime, path, filters, span, delivery).model_dump(mode="json")
+            return split_warc_span(self, runtime, path, filters, span, delivery).model_dump(mode="json")
         return _ingest(self, runtime, path, filters, span)
 
 
@@ -74,24 +70,3 @@ def _hand_off(task, filters: dict | None, handed: list[str], path: Path, first: 
 
 def _span_origin(path: str, span: list[int] | None) -> str:
     return f"{path}@{span[0]}..{span[1]}" if span else path
-
-
-def _split(task, runtime, path: str, filters: dict | None, span: list[int] | None, deliveries: int) -> BatchReport:
-    """A span whose worker keeps dying: its records in halves as new tasks; a lone record parked."""
-    settings = runtime.settings
-    if not span:  # the planner itself kept dying: every span of the plan is a task of its own
-        spans = plan_chunks(Path(path), settings.inbox_dirs, settings.warc, WarcFilter(**(filters or {})),
-                            settings.warc.pages_per_task)
-        return splitting._send(task, [([path, filters], {"span": list(s)}) for s in spans], deliveries)
-    first, stop = span
-    with open_regular(Path(path), settings.inbox_dirs) as handle:
-        offsets = [r.offset for r in records(handle, path, first, stop, max_record_bytes=settings.warc.max_record_bytes,
-                                             max_expansion=settings.warc.max_expansion, payloads=False)
-                   if isinstance(r, Record)]
-    if len(offsets) <= 1:
-        if not offsets:
-            return BatchReport()
-        return splitting._parked(task, runtime, origin_of(path, offset=offsets[0]), deliveries)
-    low, high = halves(offsets)
-    pieces = [([path, filters], {"span": [low[0], high[0]]}), ([path, filters], {"span": [high[0], stop]})]
-    return splitting._send(task, pieces, deliveries)
